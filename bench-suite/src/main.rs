@@ -1,0 +1,2 @@
+//! The `megavolt` command.
+fn main() {}

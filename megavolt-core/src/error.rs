@@ -1,0 +1,102 @@
+//! The error type of `megavolt-core`.
+
+use thiserror::Error;
+
+/// Errors returned by the fallible operations of `megavolt-core`.
+///
+/// Every variant carries the numbers needed to understand the failure without a debugger:
+/// the name and value of a rejected parameter, or the step and time at which an integration
+/// stopped.
+#[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
+pub enum CoreError {
+    /// A parameter is outside its valid range.
+    #[error("invalid parameter `{name}` = {value}: expected {expected}")]
+    InvalidParameter {
+        /// Name of the parameter, as spelled in the API.
+        name: &'static str,
+        /// The rejected value, formatted.
+        value: String,
+        /// The valid range, in words.
+        expected: &'static str,
+    },
+    /// The state of a long computation became NaN or infinite.
+    #[error("non-finite state at step {step}, time {time:e}")]
+    NonFinite {
+        /// Index of the step that produced the non-finite state.
+        step: usize,
+        /// Time reached when the state was detected.
+        time: f64,
+    },
+    /// An adaptive integrator needed more steps than allowed.
+    #[error("step budget of {max_steps} exhausted at time {time:e} (target {t_end:e})")]
+    MaxStepsExceeded {
+        /// The step budget.
+        max_steps: usize,
+        /// Time reached.
+        time: f64,
+        /// Time that was to be reached.
+        t_end: f64,
+    },
+    /// An adaptive integrator's step size fell below what floating point can resolve.
+    #[error("step size {step_size:e} underflowed at time {time:e}")]
+    StepSizeUnderflow {
+        /// The rejected step size.
+        step_size: f64,
+        /// Time reached.
+        time: f64,
+    },
+    /// Data that were loaded or deserialised do not have the expected form.
+    #[error("malformed data: {0}")]
+    Malformed(String),
+}
+
+/// Shorthand for `Result<T, CoreError>`.
+pub type Result<T, E = CoreError> = std::result::Result<T, E>;
+
+impl CoreError {
+    /// Builds an [`CoreError::InvalidParameter`] from any displayable value.
+    pub fn invalid(name: &'static str, value: impl std::fmt::Display, expected: &'static str) -> Self {
+        Self::InvalidParameter { name, value: value.to_string(), expected }
+    }
+}
+
+/// Checks that `value` is finite, or returns [`CoreError::InvalidParameter`] naming it.
+pub fn ensure_finite(name: &'static str, value: f64) -> Result<f64> {
+    if value.is_finite() {
+        Ok(value)
+    } else {
+        Err(CoreError::invalid(name, value, "a finite number"))
+    }
+}
+
+/// Checks that `value` is finite and strictly positive.
+pub fn ensure_positive(name: &'static str, value: f64) -> Result<f64> {
+    if value.is_finite() && value > 0.0 {
+        Ok(value)
+    } else {
+        Err(CoreError::invalid(name, value, "a finite number > 0"))
+    }
+}
+
+/// Checks that `value` is finite and non-negative.
+pub fn ensure_non_negative(name: &'static str, value: f64) -> Result<f64> {
+    if value.is_finite() && value >= 0.0 {
+        Ok(value)
+    } else {
+        Err(CoreError::invalid(name, value, "a finite number >= 0"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_name_parameter_and_value() {
+        let e = ensure_positive("beta", f64::NAN).unwrap_err();
+        assert_eq!(e.to_string(), "invalid parameter `beta` = NaN: expected a finite number > 0");
+        assert!(ensure_non_negative("beta", 0.0).is_ok());
+        assert!(ensure_finite("x", f64::INFINITY).is_err());
+    }
+}
