@@ -24,9 +24,9 @@
 //! let mut net = Mlp::new(&[1, 16, 1], Activation::Tanh, Activation::Identity, Init::Glorot, &mut rng);
 //! let x = Mat::from_fn(1, 32, |_, j| j as f64 / 31.0);
 //! let y = Mat::from_fn(1, 32, |_, j| (3.0 * j as f64 / 31.0).sin());
-//! let mut adam = Adam::new(1e-2, net.n_params());
+//! let mut adam = Adam::new(2e-2, net.n_params());
 //! let first = mse_loss(net.forward(x.as_ref()).as_ref(), y.as_ref()).0;
-//! for _ in 0..300 {
+//! for _ in 0..2000 {
 //!     let cache = net.forward_cached(x.as_ref());
 //!     let (_, g_out) = mse_loss(cache.output(), y.as_ref());
 //!     let grads = net.backward(&cache, g_out.as_ref());
@@ -680,7 +680,8 @@ mod tests {
         let mut adam = Adam::new(0.1, 2);
         let mut p = vec![1.0, 1.0];
         adam.step(&mut p, &[3.0, -0.5]);
-        assert!((p[0] - 0.9).abs() < 1e-9);
-        assert!((p[1] - 1.1).abs() < 1e-9);
+        // Deviation from lr * sign(g): lr * eps / |g| <= 0.1 * 1e-8 / 0.5 = 2e-9.
+        assert!((p[0] - 0.9).abs() < 2.1e-9);
+        assert!((p[1] - 1.1).abs() < 2.1e-9);
     }
 }
