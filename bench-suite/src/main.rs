@@ -1,2 +1,118 @@
-//! The `megavolt` command.
-fn main() {}
+//! The `megavolt` command. Run `megavolt --help`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use bench_suite::run::{Outcome, ReproduceOptions, Shard, merge, reproduce};
+use bench_suite::{registry, report};
+use clap::{Parser, Subcommand};
+use megavolt_core::experiment::Scale;
+
+/// Reproduce the results behind the megavolt crates.
+#[derive(Debug, Parser)]
+#[command(name = "megavolt", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List the experiments, with their crate and source paper.
+    List,
+    /// Run experiments and write their results and a report.
+    Reproduce {
+        /// Experiments to run (default: all). See `megavolt list`.
+        names: Vec<String>,
+        /// `quick` (minutes on a laptop) or `paper` (the published setting).
+        #[arg(long, default_value = "quick")]
+        scale: Scale,
+        /// Master seed; every random stream of every experiment derives from it.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Output directory.
+        #[arg(long, default_value = "results")]
+        out: PathBuf,
+        /// Re-run experiments that already finished with the same seed and scale.
+        #[arg(long)]
+        force: bool,
+        /// Run only share K of N of the selection (for job arrays), e.g. `--shard 2/4`.
+        #[arg(long)]
+        shard: Option<Shard>,
+    },
+    /// Join the output directories of several shards into one, with one report.
+    Merge {
+        /// Output directories of the shards.
+        #[arg(required = true)]
+        sources: Vec<PathBuf>,
+        /// Directory receiving the merged results.
+        #[arg(long, default_value = "results")]
+        out: PathBuf,
+    },
+    /// Regenerate `report.md` from the finished experiments in a directory.
+    Report {
+        /// Output directory of a previous run.
+        #[arg(long, default_value = "results")]
+        out: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[allow(clippy::print_stdout)]
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let registry = registry::all();
+    match cli.command {
+        Command::List => {
+            for e in &registry {
+                let x = &e.experiment;
+                println!(
+                    "{:<32} {:<16} {}\n{:<32} {:<16} {}",
+                    x.name(),
+                    e.crate_name,
+                    x.title(),
+                    "",
+                    "",
+                    x.paper()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Reproduce { names, scale, seed, out, force, shard } => {
+            let opts = ReproduceOptions { names, scale, seed, out: out.clone(), force, shard };
+            let outcomes = reproduce(&registry, &opts)?;
+            let errors = outcomes.iter().filter(|(_, o)| matches!(o, Outcome::Error(_))).count();
+            let failed: usize = outcomes
+                .iter()
+                .map(|(_, o)| if let Outcome::Ran { failed } = o { *failed } else { 0 })
+                .sum();
+            eprintln!("report: {}", out.join("report.md").display());
+            if failed > 0 {
+                eprintln!("{failed} metric(s) failed their check: see the report");
+            }
+            Ok(if errors > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+        }
+        Command::Merge { sources, out } => {
+            let n = merge(&registry, &sources, &out)?;
+            eprintln!("merged {n} experiments into {}", out.join("report.md").display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Report { out } => {
+            let order: Vec<&str> = registry.iter().map(|e| e.experiment.name()).collect();
+            let (n, _) = report::write_report(&out, &order)?;
+            anyhow::ensure!(n > 0, "{} holds no finished experiment", out.display());
+            eprintln!("report of {n} experiments: {}", out.join("report.md").display());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -56,7 +56,11 @@ pub type Result<T, E = CoreError> = std::result::Result<T, E>;
 
 impl CoreError {
     /// Builds an [`CoreError::InvalidParameter`] from any displayable value.
-    pub fn invalid(name: &'static str, value: impl std::fmt::Display, expected: &'static str) -> Self {
+    pub fn invalid(
+        name: &'static str,
+        value: impl std::fmt::Display,
+        expected: &'static str,
+    ) -> Self {
         Self::InvalidParameter { name, value: value.to_string(), expected }
     }
 }

@@ -192,7 +192,15 @@ pub struct Metric {
 impl Metric {
     /// A metric without reference (reported as a measured value, without verdict).
     pub fn new(name: impl Into<String>, value: f64) -> Self {
-        Self { name: name.into(), value, std_error: None, reference: None, source: None, check: None, pass: None }
+        Self {
+            name: name.into(),
+            value,
+            std_error: None,
+            reference: None,
+            source: None,
+            check: None,
+            pass: None,
+        }
     }
 
     /// Attaches a standard error.
@@ -239,7 +247,10 @@ impl Series {
     #[track_caller]
     pub fn new(name: impl Into<String>, columns: Vec<(&str, Vec<f64>)>) -> Self {
         let len = columns.first().map_or(0, |c| c.1.len());
-        assert!(columns.iter().all(|c| c.1.len() == len), "Series::new: columns of different lengths");
+        assert!(
+            columns.iter().all(|c| c.1.len() == len),
+            "Series::new: columns of different lengths"
+        );
         let (names, data) = columns.into_iter().map(|(n, d)| (n.to_owned(), d)).unzip();
         Self { name: name.into(), columns: names, data }
     }
@@ -273,7 +284,11 @@ impl NamedArray {
     /// If `data.len()` is not the product of `shape`.
     #[track_caller]
     pub fn new(name: impl Into<String>, shape: Vec<usize>, data: Vec<f64>) -> Self {
-        assert_eq!(shape.iter().product::<usize>(), data.len(), "NamedArray::new: shape does not match data");
+        assert_eq!(
+            shape.iter().product::<usize>(),
+            data.len(),
+            "NamedArray::new: shape does not match data"
+        );
         Self { name: name.into(), shape, data }
     }
 }
@@ -339,8 +354,17 @@ pub struct Panel {
 
 impl Panel {
     /// A panel with linear axes.
-    pub fn new(title: impl Into<String>, x_label: impl Into<String>, y_label: impl Into<String>) -> Self {
-        Self { title: title.into(), x_label: x_label.into(), y_label: y_label.into(), ..Self::default() }
+    pub fn new(
+        title: impl Into<String>,
+        x_label: impl Into<String>,
+        y_label: impl Into<String>,
+    ) -> Self {
+        Self {
+            title: title.into(),
+            x_label: x_label.into(),
+            y_label: y_label.into(),
+            ..Self::default()
+        }
     }
 
     /// Sets logarithmic axes.

@@ -250,7 +250,13 @@ impl Mlp {
     /// # Panics
     /// If `sizes` has fewer than two entries or a zero width.
     #[track_caller]
-    pub fn new<R: Rng + ?Sized>(sizes: &[usize], hidden: Activation, output: Activation, init: Init, rng: &mut R) -> Self {
+    pub fn new<R: Rng + ?Sized>(
+        sizes: &[usize],
+        hidden: Activation,
+        output: Activation,
+        init: Init,
+        rng: &mut R,
+    ) -> Self {
         assert!(sizes.len() >= 2, "Mlp::new: need at least input and output sizes");
         assert!(sizes.iter().all(|&s| s > 0), "Mlp::new: zero layer width");
         let m = sizes.len() - 1;
@@ -275,12 +281,22 @@ impl Mlp {
         }
         for (l, layer) in layers.iter().enumerate() {
             if layer.bias.nrows() != layer.out_dim() {
-                return Err(CoreError::invalid("bias length", layer.bias.nrows(), "the layer's output dimension"));
+                return Err(CoreError::invalid(
+                    "bias length",
+                    layer.bias.nrows(),
+                    "the layer's output dimension",
+                ));
             }
             if l > 0 && layers[l - 1].out_dim() != layer.in_dim() {
-                return Err(CoreError::invalid("layer input dimension", layer.in_dim(), "the previous layer's output dimension"));
+                return Err(CoreError::invalid(
+                    "layer input dimension",
+                    layer.in_dim(),
+                    "the previous layer's output dimension",
+                ));
             }
-            if !crate::linalg::all_finite(layer.weight.as_ref()) || !layer.bias.iter().all(|v| v.is_finite()) {
+            if !crate::linalg::all_finite(layer.weight.as_ref())
+                || !layer.bias.iter().all(|v| v.is_finite())
+            {
                 return Err(CoreError::invalid("weights", format!("layer {l}"), "finite entries"));
             }
         }
@@ -329,7 +345,9 @@ impl Mlp {
         let mut a = x.to_owned();
         for layer in &self.layers {
             let mut z = affine(layer, a.as_ref());
-            z.as_mut().col_iter_mut().for_each(|c| c.iter_mut().for_each(|v| *v = layer.activation.apply(*v)));
+            z.as_mut()
+                .col_iter_mut()
+                .for_each(|c| c.iter_mut().for_each(|v| *v = layer.activation.apply(*v)));
             a = z;
         }
         a
@@ -360,7 +378,11 @@ impl Mlp {
     #[track_caller]
     pub fn backward(&self, cache: &ForwardCache, grad_output: MatRef<'_, f64>) -> Gradients {
         let out = cache.output();
-        assert_eq!((grad_output.nrows(), grad_output.ncols()), (out.nrows(), out.ncols()), "Mlp::backward: gradient shape differs from output shape");
+        assert_eq!(
+            (grad_output.nrows(), grad_output.ncols()),
+            (out.nrows(), out.ncols()),
+            "Mlp::backward: gradient shape differs from output shape"
+        );
         let m = self.layers.len();
         let mut weights = Vec::with_capacity(m);
         let mut biases = Vec::with_capacity(m);
@@ -377,9 +399,17 @@ impl Mlp {
             let a_prev = cache.activations[l].as_ref();
             let mut gw = Mat::zeros(layer.out_dim(), layer.in_dim());
             matmul(gw.as_mut(), Accum::Replace, delta.as_ref(), a_prev.transpose(), 1.0, Par::Seq);
-            let gb = Col::from_fn(layer.out_dim(), |i| (0..delta.ncols()).map(|j| delta[(i, j)]).sum());
+            let gb =
+                Col::from_fn(layer.out_dim(), |i| (0..delta.ncols()).map(|j| delta[(i, j)]).sum());
             let mut next = Mat::zeros(layer.in_dim(), delta.ncols());
-            matmul(next.as_mut(), Accum::Replace, layer.weight.transpose(), delta.as_ref(), 1.0, Par::Seq);
+            matmul(
+                next.as_mut(),
+                Accum::Replace,
+                layer.weight.transpose(),
+                delta.as_ref(),
+                1.0,
+                Par::Seq,
+            );
             weights.push(gw);
             biases.push(gb);
             delta = next;
@@ -439,7 +469,13 @@ impl Mlp {
 
     #[track_caller]
     fn check_input(&self, x: MatRef<'_, f64>) {
-        assert_eq!(x.nrows(), self.in_dim(), "Mlp: input has {} rows, network expects {}", x.nrows(), self.in_dim());
+        assert_eq!(
+            x.nrows(),
+            self.in_dim(),
+            "Mlp: input has {} rows, network expects {}",
+            x.nrows(),
+            self.in_dim()
+        );
     }
 }
 
@@ -479,7 +515,10 @@ impl From<Mlp> for MlpRecord {
                 rows: l.out_dim(),
                 cols: l.in_dim(),
                 activation: l.activation,
-                weight: (0..l.out_dim()).flat_map(|i| (0..l.in_dim()).map(move |j| (i, j))).map(|(i, j)| l.weight[(i, j)]).collect(),
+                weight: (0..l.out_dim())
+                    .flat_map(|i| (0..l.in_dim()).map(move |j| (i, j)))
+                    .map(|(i, j)| l.weight[(i, j)])
+                    .collect(),
                 bias: l.bias.iter().copied().collect(),
             })
             .collect();
@@ -493,7 +532,12 @@ impl TryFrom<MlpRecord> for Mlp {
         let mut layers = Vec::with_capacity(r.layers.len());
         for l in r.layers {
             if l.weight.len() != l.rows * l.cols {
-                return Err(CoreError::Malformed(format!("layer weight has {} entries, shape {}x{}", l.weight.len(), l.rows, l.cols)));
+                return Err(CoreError::Malformed(format!(
+                    "layer weight has {} entries, shape {}x{}",
+                    l.weight.len(),
+                    l.rows,
+                    l.cols
+                )));
             }
             layers.push(Dense {
                 weight: Mat::from_fn(l.rows, l.cols, |i, j| l.weight[i * l.cols + j]),
@@ -518,10 +562,18 @@ impl std::fmt::Display for MlpRecord {
 /// If the shapes differ.
 #[track_caller]
 pub fn mse_loss(pred: MatRef<'_, f64>, target: MatRef<'_, f64>) -> (f64, Mat<f64>) {
-    assert_eq!((pred.nrows(), pred.ncols()), (target.nrows(), target.ncols()), "mse_loss: shapes differ");
+    assert_eq!(
+        (pred.nrows(), pred.ncols()),
+        (target.nrows(), target.ncols()),
+        "mse_loss: shapes differ"
+    );
     let n = (pred.nrows() * pred.ncols()).max(1) as f64;
     let grad = Mat::from_fn(pred.nrows(), pred.ncols(), |i, j| (pred[(i, j)] - target[(i, j)]) / n);
-    let loss = (0..pred.ncols()).flat_map(|j| (0..pred.nrows()).map(move |i| (i, j))).map(|(i, j)| (pred[(i, j)] - target[(i, j)]).powi(2)).sum::<f64>() / (2.0 * n);
+    let loss = (0..pred.ncols())
+        .flat_map(|j| (0..pred.nrows()).map(move |i| (i, j)))
+        .map(|(i, j)| (pred[(i, j)] - target[(i, j)]).powi(2))
+        .sum::<f64>()
+        / (2.0 * n);
     (loss, grad)
 }
 
@@ -570,7 +622,15 @@ pub struct Adam {
 impl Adam {
     /// Adam for `n_params` parameters with the usual defaults.
     pub fn new(lr: f64, n_params: usize) -> Self {
-        Self { lr, beta1: 0.9, beta2: 0.999, eps: 1e-8, m: vec![0.0; n_params], v: vec![0.0; n_params], t: 0 }
+        Self {
+            lr,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            m: vec![0.0; n_params],
+            v: vec![0.0; n_params],
+            t: 0,
+        }
     }
 
     /// Number of steps taken.
@@ -604,7 +664,13 @@ mod tests {
     use super::*;
     use crate::rng::{Seed, gaussian_mat};
 
-    const ALL: [Activation; 5] = [Activation::Identity, Activation::Relu, Activation::Tanh, Activation::Gelu, Activation::Sigmoid];
+    const ALL: [Activation; 5] = [
+        Activation::Identity,
+        Activation::Relu,
+        Activation::Tanh,
+        Activation::Gelu,
+        Activation::Sigmoid,
+    ];
 
     #[test]
     fn activation_derivatives_match_central_differences() {
@@ -627,7 +693,13 @@ mod tests {
         for (k, act) in ALL.into_iter().enumerate() {
             let seed = Seed::new(11);
             let mut rng = seed.indexed("net", k as u64);
-            let net = Mlp::new(&[3, 5, 4, 2], act, Activation::Tanh, Init::Gaussian { std: 0.8 }, &mut rng);
+            let net = Mlp::new(
+                &[3, 5, 4, 2],
+                act,
+                Activation::Tanh,
+                Init::Gaussian { std: 0.8 },
+                &mut rng,
+            );
             let x = gaussian_mat(&mut rng, 3, 7, 1.0);
             let y = gaussian_mat(&mut rng, 2, 7, 1.0);
             let cache = net.forward_cached(x.as_ref());
@@ -647,7 +719,11 @@ mod tests {
                 let lm = loss(&probe, x.as_ref(), y.as_ref());
                 let fd = (lp - lm) / (2.0 * h);
                 // ReLU kinks: a Gaussian pre-activation within h of 0 has probability ~1e-6.
-                assert!((fd - flat[i]).abs() < 1e-7 * (1.0 + fd.abs()), "{act:?} param {i}: fd {fd} vs {}", flat[i]);
+                assert!(
+                    (fd - flat[i]).abs() < 1e-7 * (1.0 + fd.abs()),
+                    "{act:?} param {i}: fd {fd} vs {}",
+                    flat[i]
+                );
             }
             // Input gradient.
             for r in 0..3 {
@@ -658,7 +734,10 @@ mod tests {
                     xp[(r, c)] -= 2.0 * h;
                     let lm = loss(&net, xp.as_ref(), y.as_ref());
                     let fd = (lp - lm) / (2.0 * h);
-                    assert!((fd - grads.input[(r, c)]).abs() < 1e-7 * (1.0 + fd.abs()), "{act:?} input ({r},{c})");
+                    assert!(
+                        (fd - grads.input[(r, c)]).abs() < 1e-7 * (1.0 + fd.abs()),
+                        "{act:?} input ({r},{c})"
+                    );
                 }
             }
         }

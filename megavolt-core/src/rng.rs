@@ -95,7 +95,12 @@ pub fn fnv1a(bytes: &[u8]) -> u64 {
 }
 
 /// A `nrows x ncols` matrix of i.i.d. centred Gaussian entries with standard deviation `std`.
-pub fn gaussian_mat<R: Rng + ?Sized>(rng: &mut R, nrows: usize, ncols: usize, std: f64) -> Mat<f64> {
+pub fn gaussian_mat<R: Rng + ?Sized>(
+    rng: &mut R,
+    nrows: usize,
+    ncols: usize,
+    std: f64,
+) -> Mat<f64> {
     // Column-major fill order, documented so that results are reproducible from other tools.
     let mut m = Mat::zeros(nrows, ncols);
     for j in 0..ncols {
@@ -116,7 +121,13 @@ pub fn gaussian_col<R: Rng + ?Sized>(rng: &mut R, n: usize, std: f64) -> Col<f64
 }
 
 /// A `nrows x ncols` matrix of i.i.d. entries uniform on `[lo, hi)`, filled column by column.
-pub fn uniform_mat<R: Rng + ?Sized>(rng: &mut R, nrows: usize, ncols: usize, lo: f64, hi: f64) -> Mat<f64> {
+pub fn uniform_mat<R: Rng + ?Sized>(
+    rng: &mut R,
+    nrows: usize,
+    ncols: usize,
+    lo: f64,
+    hi: f64,
+) -> Mat<f64> {
     let mut m = Mat::zeros(nrows, ncols);
     for j in 0..ncols {
         for i in 0..nrows {

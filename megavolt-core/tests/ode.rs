@@ -1,9 +1,9 @@
 //! Convergence orders, accuracy and event location of the integrators, against closed forms.
 
 use faer::Mat;
+use megavolt_core::CoreError;
 use megavolt_core::ode::{AdaptiveOptions, Direction, Event, Method, Output, Solver};
 use megavolt_core::stats::fit_loglog;
-use megavolt_core::CoreError;
 
 fn growth(_t: f64, y: &Vec<f64>, dy: &mut Vec<f64>) {
     dy[0] = 1.01 * y[0];
@@ -23,7 +23,8 @@ fn fixed_step_orders() {
         let errs: Vec<f64> = hs
             .iter()
             .map(|&h| {
-                let sol = Solver::fixed(method, h).unwrap().solve(growth, 0.0, vec![0.5], 1.0).unwrap();
+                let sol =
+                    Solver::fixed(method, h).unwrap().solve(growth, 0.0, vec![0.5], 1.0).unwrap();
                 assert_eq!(sol.stats.accepted, (1.0 / h).round() as usize);
                 (sol.y_final()[0] - exact).abs()
             })
@@ -70,7 +71,11 @@ fn dense_output_and_partial_steps() {
         assert!((y[0] - t.cos()).abs() < 1e-9 && (y[1] + t.sin()).abs() < 1e-9, "t = {t}");
     }
     // Fixed steps: a requested time inside a step is reached by a partial RK4 step.
-    let sol = Solver::rk4(0.1).unwrap().output(Output::Times(vec![0.05, 0.55])).solve(rotation, 0.0, vec![1.0, 0.0], 1.0).unwrap();
+    let sol = Solver::rk4(0.1)
+        .unwrap()
+        .output(Output::Times(vec![0.05, 0.55]))
+        .solve(rotation, 0.0, vec![1.0, 0.0], 1.0)
+        .unwrap();
     assert_eq!(sol.stats.accepted, 10);
     assert!((sol.y[1][0] - 0.55f64.cos()).abs() < 1e-6);
 }
@@ -141,32 +146,66 @@ fn matrix_state_projection_and_backward_time() {
     assert_eq!(observed, 101);
 
     // Backward: from t = 1 to 0 recovers u(0) for u' = 1.01 u.
-    let sol = Solver::rk4(1.0 / 64.0).unwrap().solve(growth, 1.0, vec![0.5 * 1.01f64.exp()], 0.0).unwrap();
+    let sol = Solver::rk4(1.0 / 64.0)
+        .unwrap()
+        .solve(growth, 1.0, vec![0.5 * 1.01f64.exp()], 0.0)
+        .unwrap();
     assert!((sol.y_final()[0] - 0.5).abs() < 1e-8);
 }
 
 #[test]
 fn invalid_input_and_blow_up_are_errors() {
-    assert!(matches!(Solver::<Vec<f64>>::rk4(0.0), Err(CoreError::InvalidParameter { name: "step_size", .. })));
+    assert!(matches!(
+        Solver::<Vec<f64>>::rk4(0.0),
+        Err(CoreError::InvalidParameter { name: "step_size", .. })
+    ));
     assert!(matches!(Solver::<Vec<f64>>::rk4(f64::NAN), Err(CoreError::InvalidParameter { .. })));
     assert!(Solver::<Vec<f64>>::dormand_prince(AdaptiveOptions::tolerances(-1.0, 1e-9)).is_err());
     assert!(Solver::rk4(0.1).unwrap().solve(growth, 0.0, vec![f64::NAN], 1.0).is_err());
-    assert!(Solver::rk4(0.1).unwrap().output(Output::Times(vec![0.5, 0.2])).solve(growth, 0.0, vec![1.0], 1.0).is_err());
+    assert!(
+        Solver::rk4(0.1)
+            .unwrap()
+            .output(Output::Times(vec![0.5, 0.2]))
+            .solve(growth, 0.0, vec![1.0], 1.0)
+            .is_err()
+    );
     // y' = y^2, y(0) = 1 blows up at t = 1: Euler with h = 0.1 overflows after a few steps.
-    let err = Solver::euler(0.1).unwrap().solve(|_t, y: &Vec<f64>, dy: &mut Vec<f64>| dy[0] = y[0] * y[0] * 1e100, 0.0, vec![1.0], 5.0).unwrap_err();
+    let err = Solver::euler(0.1)
+        .unwrap()
+        .solve(
+            |_t, y: &Vec<f64>, dy: &mut Vec<f64>| dy[0] = y[0] * y[0] * 1e100,
+            0.0,
+            vec![1.0],
+            5.0,
+        )
+        .unwrap_err();
     assert!(matches!(err, CoreError::NonFinite { .. }), "{err}");
     // The adaptive method cannot pass the singularity and says where it stopped.
     let err = Solver::dormand_prince(AdaptiveOptions::tolerances(1e-8, 1e-8))
         .unwrap()
         .solve(|_t, y: &Vec<f64>, dy: &mut Vec<f64>| dy[0] = y[0] * y[0], 0.0, vec![1.0], 2.0)
         .unwrap_err();
-    assert!(matches!(err, CoreError::StepSizeUnderflow { .. } | CoreError::MaxStepsExceeded { .. } | CoreError::NonFinite { .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            CoreError::StepSizeUnderflow { .. }
+                | CoreError::MaxStepsExceeded { .. }
+                | CoreError::NonFinite { .. }
+        ),
+        "{err}"
+    );
 }
 
 /// Integer work counters are part of the contract: lock them.
 #[test]
 fn work_counters_snapshot() {
-    let sol = Solver::dormand_prince(AdaptiveOptions::tolerances(1e-8, 1e-8)).unwrap().solve(rotation, 0.0, vec![1.0, 0.0], 10.0).unwrap();
+    let sol = Solver::dormand_prince(AdaptiveOptions::tolerances(1e-8, 1e-8))
+        .unwrap()
+        .solve(rotation, 0.0, vec![1.0, 0.0], 10.0)
+        .unwrap();
     let s = sol.stats;
-    insta::assert_snapshot!(format!("accepted={} rejected={} rhs_evals={}", s.accepted, s.rejected, s.rhs_evals));
+    insta::assert_snapshot!(format!(
+        "accepted={} rejected={} rhs_evals={}",
+        s.accepted, s.rejected, s.rhs_evals
+    ));
 }

@@ -77,7 +77,8 @@ fn initial_step<S: OdeState, F: FnMut(f64, &S, &mut S)>(
     let mut diff = y.clone();
     state::lincomb(&mut diff, &f1, &[(-1.0, f0)]);
     let d2 = state::error_norm(&diff, &zero, y, opts.rtol, opts.atol.max(1e-300)) / h0;
-    let h1 = if d1.max(d2) <= 1e-15 { (h0 * 1e-3).max(1e-6) } else { (0.01 / d1.max(d2)).powf(0.2) };
+    let h1 =
+        if d1.max(d2) <= 1e-15 { (h0 * 1e-3).max(1e-6) } else { (0.01 / d1.max(d2)).powf(0.2) };
     (100.0 * h0).min(h1).min(opts.max_step)
 }
 
@@ -112,7 +113,11 @@ pub(super) fn integrate<S: OdeState, F: FnMut(f64, &S, &mut S)>(
             return Ok(());
         }
         if n_steps >= opts.max_steps {
-            return Err(CoreError::MaxStepsExceeded { max_steps: opts.max_steps, time: run.t, t_end: run.t_end });
+            return Err(CoreError::MaxStepsExceeded {
+                max_steps: opts.max_steps,
+                time: run.t,
+                t_end: run.t_end,
+            });
         }
         // Land exactly on the final time; avoid a sliver of a last step.
         let last = h >= remaining || 1.01 * h >= remaining;
@@ -134,17 +139,37 @@ pub(super) fn integrate<S: OdeState, F: FnMut(f64, &S, &mut S)>(
         f(t + C3 * hs, &tmp, k3);
         state::lincomb(&mut tmp, y, &[(hs * A41, k1), (hs * A42, k2), (hs * A43, k3)]);
         f(t + C4 * hs, &tmp, k4);
-        state::lincomb(&mut tmp, y, &[(hs * A51, k1), (hs * A52, k2), (hs * A53, k3), (hs * A54, k4)]);
+        state::lincomb(
+            &mut tmp,
+            y,
+            &[(hs * A51, k1), (hs * A52, k2), (hs * A53, k3), (hs * A54, k4)],
+        );
         f(t + C5 * hs, &tmp, k5);
-        state::lincomb(&mut tmp, y, &[(hs * A61, k1), (hs * A62, k2), (hs * A63, k3), (hs * A64, k4), (hs * A65, k5)]);
+        state::lincomb(
+            &mut tmp,
+            y,
+            &[(hs * A61, k1), (hs * A62, k2), (hs * A63, k3), (hs * A64, k4), (hs * A65, k5)],
+        );
         f(t + hs, &tmp, k6);
-        state::lincomb(&mut y_new, y, &[(hs * A71, k1), (hs * A73, k3), (hs * A74, k4), (hs * A75, k5), (hs * A76, k6)]);
+        state::lincomb(
+            &mut y_new,
+            y,
+            &[(hs * A71, k1), (hs * A73, k3), (hs * A74, k4), (hs * A75, k5), (hs * A76, k6)],
+        );
         f(t + hs, &y_new, k7);
         run.stats.rhs_evals += 6;
         state::lincomb(
             &mut err,
             &tmp,
-            &[(-1.0, &tmp), (hs * E1, k1), (hs * E3, k3), (hs * E4, k4), (hs * E5, k5), (hs * E6, k6), (hs * E7, k7)],
+            &[
+                (-1.0, &tmp),
+                (hs * E1, k1),
+                (hs * E3, k3),
+                (hs * E4, k4),
+                (hs * E5, k5),
+                (hs * E6, k6),
+                (hs * E7, k7),
+            ],
         );
         let en = state::error_norm(&err, y, &y_new, opts.rtol, opts.atol);
 
@@ -157,7 +182,8 @@ pub(super) fn integrate<S: OdeState, F: FnMut(f64, &S, &mut S)>(
         }
         if en <= 1.0 {
             // Accepted: PI controller (Hairer, Nørsett, Wanner §IV.2).
-            let fac = (SAFETY * en.max(1e-10).powf(-EXPO) * err_old.powf(BETA)).clamp(FAC_MIN, FAC_MAX);
+            let fac =
+                (SAFETY * en.max(1e-10).powf(-EXPO) * err_old.powf(BETA)).clamp(FAC_MIN, FAC_MAX);
             let fac = if rejected_last { fac.min(1.0) } else { fac };
             err_old = en.max(1e-4);
             rejected_last = false;
@@ -174,14 +200,31 @@ pub(super) fn integrate<S: OdeState, F: FnMut(f64, &S, &mut S)>(
             let mut r4 = y_old.clone();
             state::lincomb(&mut r4, &r2, &[(-hs, k7), (-1.0, &r3)]);
             let mut r5 = y_old.clone();
-            state::lincomb(&mut r5, &r2, &[(-1.0, &r2), (hs * D1, k1), (hs * D3, k3), (hs * D4, k4), (hs * D5, k5), (hs * D6, k6), (hs * D7, k7)]);
+            state::lincomb(
+                &mut r5,
+                &r2,
+                &[
+                    (-1.0, &r2),
+                    (hs * D1, k1),
+                    (hs * D3, k3),
+                    (hs * D4, k4),
+                    (hs * D5, k5),
+                    (hs * D6, k6),
+                    (hs * D7, k7),
+                ],
+            );
             let mut interp = |theta: f64| {
                 let s1 = 1.0 - theta;
                 let mut out = y_old.clone();
                 state::lincomb(
                     &mut out,
                     &y_old,
-                    &[(theta, &r2), (theta * s1, &r3), (theta * s1 * theta, &r4), (theta * s1 * theta * s1, &r5)],
+                    &[
+                        (theta, &r2),
+                        (theta * s1, &r3),
+                        (theta * s1 * theta, &r4),
+                        (theta * s1 * theta * s1, &r5),
+                    ],
                 );
                 out
             };

@@ -85,7 +85,13 @@ pub struct AdaptiveOptions {
 
 impl Default for AdaptiveOptions {
     fn default() -> Self {
-        Self { rtol: 1e-6, atol: 1e-9, max_steps: 1_000_000, initial_step: None, max_step: f64::INFINITY }
+        Self {
+            rtol: 1e-6,
+            atol: 1e-9,
+            max_steps: 1_000_000,
+            initial_step: None,
+            max_step: f64::INFINITY,
+        }
     }
 }
 
@@ -289,7 +295,14 @@ impl<'a, S: OdeState> Solver<'a, S> {
     }
 
     fn with_method(method: Method, step_size: f64) -> Self {
-        Self { method, step_size, output: Output::Final, post_step: None, observer: None, events: Vec::new() }
+        Self {
+            method,
+            step_size,
+            output: Output::Final,
+            post_step: None,
+            observer: None,
+            events: Vec::new(),
+        }
     }
 
     /// Selects which states are kept.
@@ -334,7 +347,11 @@ impl<'a, S: OdeState> Solver<'a, S> {
             return Err(CoreError::invalid("t_end", t_end, "a time different from t0"));
         }
         if !state::all_finite(&y0) {
-            return Err(CoreError::invalid("y0", "a state with NaN or infinite entries", "finite entries"));
+            return Err(CoreError::invalid(
+                "y0",
+                "a state with NaN or infinite entries",
+                "finite entries",
+            ));
         }
         let dir = (t_end - t0).signum();
         if let Output::Times(times) = &self.output {
@@ -361,7 +378,11 @@ fn validate_times(times: &[f64], t0: f64, t_end: f64, dir: f64) -> Result<()> {
             return Err(CoreError::invalid("output time", t, "a finite time between t0 and t_end"));
         }
         if k > 0 && (t - times[k - 1]) * dir < 0.0 {
-            return Err(CoreError::invalid("output time", t, "times monotone in the direction of integration"));
+            return Err(CoreError::invalid(
+                "output time",
+                t,
+                "times monotone in the direction of integration",
+            ));
         }
     }
     Ok(())
@@ -484,7 +505,9 @@ impl<S: OdeState> Run<S> {
             }
             Output::Final => {}
             Output::Times(times) => {
-                while self.next_output < times.len() && (times[self.next_output] - self.t) * self.dir <= 0.0 {
+                while self.next_output < times.len()
+                    && (times[self.next_output] - self.t) * self.dir <= 0.0
+                {
                     let tt = times[self.next_output];
                     let theta = (tt - t_old) / h;
                     let y = if tt == self.t { self.y.clone() } else { interp_hooked(theta) };
@@ -627,7 +650,11 @@ fn integrate_fixed<S: OdeState, F: FnMut(f64, &S, &mut S)>(
     for step in 0..n_steps {
         let t_old = run.t;
         // Times of the grid are computed from t0, not accumulated, to avoid drift.
-        let t_new = if step + 1 == n_steps { run.t_end } else { t0 + run.dir * h_nominal * (step + 1) as f64 };
+        let t_new = if step + 1 == n_steps {
+            run.t_end
+        } else {
+            t0 + run.dir * h_nominal * (step + 1) as f64
+        };
         let h = t_new - t_old;
         run.stats.rhs_evals += fixed_step(method, f, t_old, &run.y, h, &mut work, &mut next);
         if let Some(hook) = solver.post_step.as_mut() {

@@ -1,0 +1,22 @@
+//! Every experiment of the workspace, in report order.
+
+use megavolt_core::Experiment;
+
+/// An experiment with the crate that implements it.
+pub struct Entry {
+    /// Crate name.
+    pub crate_name: &'static str,
+    /// The experiment.
+    pub experiment: Box<dyn Experiment>,
+}
+
+fn tag(crate_name: &'static str, list: Vec<Box<dyn Experiment>>) -> impl Iterator<Item = Entry> {
+    list.into_iter().map(move |experiment| Entry { crate_name, experiment })
+}
+
+/// All registered experiments.
+pub fn all() -> Vec<Entry> {
+    let v: Vec<Entry> = Vec::new();
+    let _ = tag;
+    v
+}

@@ -1,0 +1,245 @@
+//! The `reproduce` and `merge` commands.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use megavolt_core::experiment::{RunContext, Scale};
+use megavolt_core::rng::Seed;
+
+use crate::output::{
+    ExperimentRecord, experiment_dir, read_record, write_atomic, write_experiment,
+};
+use crate::registry::Entry;
+
+/// A share `k` of `n` of the selected experiments (1-based), for job arrays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// This share, `1..=n`.
+    pub k: usize,
+    /// Number of shares.
+    pub n: usize,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let err = || format!("invalid shard `{s}`: expected K/N with 1 <= K <= N, e.g. 2/4");
+        let (k, n) = s.split_once('/').ok_or_else(err)?;
+        let k: usize = k.trim().parse().map_err(|_| err())?;
+        let n: usize = n.trim().parse().map_err(|_| err())?;
+        if k == 0 || n == 0 || k > n {
+            return Err(err());
+        }
+        Ok(Self { k, n })
+    }
+}
+
+/// Options of `megavolt reproduce`.
+#[derive(Debug, Clone)]
+pub struct ReproduceOptions {
+    /// Experiments to run (empty: all).
+    pub names: Vec<String>,
+    /// Size of the run.
+    pub scale: Scale,
+    /// Master seed.
+    pub seed: u64,
+    /// Output directory.
+    pub out: PathBuf,
+    /// Re-run finished experiments.
+    pub force: bool,
+    /// Run only this share of the selection.
+    pub shard: Option<Shard>,
+}
+
+/// What happened to one experiment.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Ran and wrote its results.
+    Ran {
+        /// Metrics that failed their check.
+        failed: usize,
+    },
+    /// Already finished with the same seed and scale.
+    Skipped,
+    /// Returned an error or panicked; nothing was recorded.
+    Error(String),
+}
+
+/// Selects experiments by name, in registry order, then the shard's share.
+///
+/// # Errors
+/// If a name is unknown (the message lists the known ones).
+pub fn select<'a>(
+    registry: &'a [Entry],
+    names: &[String],
+    shard: Option<Shard>,
+) -> Result<Vec<&'a Entry>> {
+    for name in names {
+        if !registry.iter().any(|e| e.experiment.name() == name) {
+            let known: Vec<&str> = registry.iter().map(|e| e.experiment.name()).collect();
+            bail!("unknown experiment `{name}`; known experiments: {}", known.join(", "));
+        }
+    }
+    let chosen: Vec<&Entry> = registry
+        .iter()
+        .filter(|e| names.is_empty() || names.iter().any(|n| n == e.experiment.name()))
+        .collect();
+    Ok(match shard {
+        None => chosen,
+        Some(Shard { k, n }) => {
+            chosen.into_iter().enumerate().filter(|(i, _)| i % n == k - 1).map(|(_, e)| e).collect()
+        }
+    })
+}
+
+fn progress_bar(prefix: String) -> ProgressBar {
+    let bar = ProgressBar::with_draw_target(Some(1000), indicatif::ProgressDrawTarget::stderr());
+    let style =
+        ProgressStyle::with_template("{prefix:>28} [{bar:30}] {percent:>3}% {elapsed:>4} {msg}")
+            .expect("static template")
+            .progress_chars("=> ");
+    bar.set_style(style);
+    bar.set_prefix(prefix);
+    bar
+}
+
+/// Runs one experiment and writes its results. Errors and panics of the experiment are
+/// returned as [`Outcome::Error`]; I/O errors abort.
+///
+/// # Errors
+/// I/O errors while writing results.
+pub fn run_one(entry: &Entry, opts: &ReproduceOptions) -> Result<Outcome> {
+    let exp = &entry.experiment;
+    let dir = experiment_dir(&opts.out, exp.name());
+    if !opts.force {
+        if let Some(rec) = read_record(&dir) {
+            if rec.seed == opts.seed && rec.scale == opts.scale.as_str() {
+                return Ok(Outcome::Skipped);
+            }
+        }
+    }
+    let bar = progress_bar(exp.name().to_owned());
+    let report = |fraction: f64, msg: &str| {
+        bar.set_position((fraction * 1000.0).round() as u64);
+        bar.set_message(msg.to_owned());
+    };
+    let ctx = RunContext::new(Seed::new(opts.seed), opts.scale, &report);
+    let start = Instant::now();
+    let result = catch_unwind(AssertUnwindSafe(|| exp.run(&ctx)));
+    let seconds = start.elapsed().as_secs_f64();
+    bar.finish_and_clear();
+    let output = match result {
+        Ok(Ok(output)) => output,
+        Ok(Err(e)) => return Ok(Outcome::Error(format!("{e}"))),
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()));
+            return Ok(Outcome::Error(format!(
+                "panicked: {}",
+                msg.unwrap_or_else(|| "unknown cause".to_owned())
+            )));
+        }
+    };
+    let record = ExperimentRecord {
+        name: exp.name().to_owned(),
+        title: exp.title().to_owned(),
+        paper: exp.paper().to_owned(),
+        summary: exp.summary().to_owned(),
+        crate_name: entry.crate_name.to_owned(),
+        seed: opts.seed,
+        scale: opts.scale.as_str().to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        parameters: output.parameters.clone(),
+        metrics: output.metrics.clone(),
+        notes: output.notes.clone(),
+        files: Vec::new(),
+        figures: Vec::new(),
+        seconds,
+    };
+    write_experiment(&dir, record, &output)?;
+    Ok(Outcome::Ran { failed: output.metrics.iter().filter(|m| m.pass == Some(false)).count() })
+}
+
+/// Runs the selected experiments and regenerates the report. Returns each experiment's
+/// outcome.
+///
+/// # Errors
+/// Unknown names and I/O errors.
+pub fn reproduce(registry: &[Entry], opts: &ReproduceOptions) -> Result<Vec<(String, Outcome)>> {
+    let selected = select(registry, &opts.names, opts.shard)?;
+    std::fs::create_dir_all(&opts.out)
+        .with_context(|| format!("creating {}", opts.out.display()))?;
+    let mut outcomes = Vec::new();
+    let total = selected.len();
+    for (i, entry) in selected.into_iter().enumerate() {
+        let name = entry.experiment.name();
+        let start = Instant::now();
+        let outcome = run_one(entry, opts)?;
+        let what = match &outcome {
+            Outcome::Ran { failed: 0 } => format!("done in {:.1} s", start.elapsed().as_secs_f64()),
+            Outcome::Ran { failed } => {
+                format!("done in {:.1} s, {failed} metric(s) FAILED", start.elapsed().as_secs_f64())
+            }
+            Outcome::Skipped => {
+                "already finished with this seed and scale (use --force to re-run)".to_owned()
+            }
+            Outcome::Error(e) => format!("ERROR: {e}"),
+        };
+        eprintln!("[{}/{}] {name}: {what}", i + 1, total);
+        outcomes.push((name.to_owned(), outcome));
+    }
+    let order: Vec<&str> = registry.iter().map(|e| e.experiment.name()).collect();
+    crate::report::write_report(&opts.out, &order)?;
+    Ok(outcomes)
+}
+
+/// Joins the experiment directories of several output directories (shards) into `out` and
+/// regenerates its report.
+///
+/// # Errors
+/// If a source holds no finished experiment, if two sources hold the same experiment with
+/// different seeds or scales, or on I/O errors.
+pub fn merge(registry: &[Entry], sources: &[PathBuf], out: &Path) -> Result<usize> {
+    let mut seen: Vec<ExperimentRecord> = Vec::new();
+    for src in sources {
+        let order: Vec<&str> = Vec::new();
+        let records = crate::report::collect_records(src, &order);
+        if records.is_empty() {
+            bail!("{} holds no finished experiment (no */result.json)", src.display());
+        }
+        for rec in records {
+            if let Some(prev) = seen.iter().find(|r| r.name == rec.name) {
+                if prev.seed != rec.seed || prev.scale != rec.scale {
+                    bail!(
+                        "experiment `{}` appears with seed {} / scale {} and seed {} / scale {}",
+                        rec.name,
+                        prev.seed,
+                        prev.scale,
+                        rec.seed,
+                        rec.scale
+                    );
+                }
+                continue;
+            }
+            let from = experiment_dir(src, &rec.name);
+            let to = experiment_dir(out, &rec.name);
+            // Copy the data files first and result.json last, each atomically.
+            let mut files = rec.files.clone();
+            files.push("result.json".to_owned());
+            for f in files {
+                let bytes = std::fs::read(from.join(&f))
+                    .with_context(|| format!("reading {}", from.join(&f).display()))?;
+                write_atomic(&to.join(&f), &bytes)?;
+            }
+            seen.push(rec);
+        }
+    }
+    let order: Vec<&str> = registry.iter().map(|e| e.experiment.name()).collect();
+    crate::report::write_report(out, &order)?;
+    Ok(seen.len())
+}

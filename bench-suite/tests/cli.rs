@@ -1,0 +1,220 @@
+//! The reproduce pipeline on small stand-in experiments: files, resume, shards, errors; and
+//! the binary's handling of bad arguments.
+
+use std::path::Path;
+use std::process::Command;
+
+use bench_suite::registry::Entry;
+use bench_suite::run::{Outcome, ReproduceOptions, Shard, merge, reproduce};
+use megavolt_core::experiment::{
+    Check, Curve, Experiment, ExperimentError, ExperimentOutput, Figure, Metric, NamedArray, Panel,
+    RunContext, Scale, Series, Style,
+};
+use rand::RngExt;
+
+/// A random walk whose mean square after `n` steps is `n`: a real Monte Carlo check.
+struct Walk(&'static str);
+
+impl Experiment for Walk {
+    fn name(&self) -> &'static str {
+        self.0
+    }
+    fn title(&self) -> &'static str {
+        "Random walk"
+    }
+    fn paper(&self) -> &'static str {
+        "textbook"
+    }
+    fn summary(&self) -> &'static str {
+        "Mean square displacement of a simple random walk."
+    }
+    fn run(&self, ctx: &RunContext<'_>) -> Result<ExperimentOutput, ExperimentError> {
+        let n_walks = 400;
+        let n_steps = 50;
+        let mut finals = Vec::new();
+        for w in 0..n_walks {
+            let mut rng = ctx.seed.indexed("walk", w);
+            let x: f64 = (0..n_steps).map(|_| if rng.random::<bool>() { 1.0 } else { -1.0 }).sum();
+            finals.push(x * x);
+            ctx.progress((w + 1) as f64 / n_walks as f64, "walking");
+        }
+        let ms = megavolt_core::stats::mean_se(&finals);
+        let mut out = ExperimentOutput::default();
+        out.param("n_steps", n_steps);
+        out.metrics.push(
+            Metric::new("mean square displacement", ms.mean)
+                .with_std_error(ms.std_error)
+                .with_reference(n_steps as f64, "E[X_n^2] = n")
+                .with_check(Check::Sigmas(5.0)),
+        );
+        out.metrics.push(Metric::new("walks", n_walks as f64));
+        let idx: Vec<f64> = (0..n_walks).map(|i| i as f64).collect();
+        out.series.push(Series::new("finals", vec![("walk", idx.clone()), ("x2", finals.clone())]));
+        out.arrays.push(NamedArray::new("finals", vec![n_walks as usize], finals.clone()));
+        out.figures.push(Figure::new(
+            "finals",
+            "Squared final positions",
+            vec![Panel::new("x^2", "walk", "x^2").curve(Curve::new(
+                "x^2",
+                idx,
+                finals,
+                Style::Points,
+            ))],
+        ));
+        Ok(out)
+    }
+}
+
+struct Broken;
+
+impl Experiment for Broken {
+    fn name(&self) -> &'static str {
+        "broken"
+    }
+    fn title(&self) -> &'static str {
+        "Always fails"
+    }
+    fn paper(&self) -> &'static str {
+        "none"
+    }
+    fn summary(&self) -> &'static str {
+        "Returns an error."
+    }
+    fn run(&self, _ctx: &RunContext<'_>) -> Result<ExperimentOutput, ExperimentError> {
+        Err("beta must be finite, got NaN".into())
+    }
+}
+
+fn registry() -> Vec<Entry> {
+    ["walk-a", "walk-b", "walk-c"]
+        .into_iter()
+        .map(|n| Entry { crate_name: "test", experiment: Box::new(Walk(n)) as Box<dyn Experiment> })
+        .collect()
+}
+
+fn opts(out: &Path) -> ReproduceOptions {
+    ReproduceOptions {
+        names: vec![],
+        scale: Scale::Quick,
+        seed: 7,
+        out: out.to_path_buf(),
+        force: false,
+        shard: None,
+    }
+}
+
+fn read(p: &Path) -> Vec<u8> {
+    std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+#[test]
+fn writes_files_report_and_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let reg = registry();
+    let outcomes = reproduce(&reg, &opts(dir.path())).unwrap();
+    assert!(outcomes.iter().all(|(_, o)| *o == Outcome::Ran { failed: 0 }), "{outcomes:?}");
+    for f in ["result.json", "finals.csv", "finals.npy", "finals.svg", "data.json"] {
+        assert!(dir.path().join("walk-a").join(f).is_file(), "{f}");
+    }
+    let report = String::from_utf8(read(&dir.path().join("report.md"))).unwrap();
+    assert!(report.contains("| `walk-a` | mean square displacement |"));
+    assert!(report.contains("3 metrics pass, 0 fail, 3 have no reference."));
+    assert!(report.contains("![Squared final positions](walk-a/finals.svg)"));
+    // No temporary file is left behind.
+    assert!(
+        std::fs::read_dir(dir.path().join("walk-a"))
+            .unwrap()
+            .flatten()
+            .all(|e| !e.file_name().to_string_lossy().starts_with('.'))
+    );
+
+    // A second run skips everything; --force re-runs with bit-identical data.
+    let before = read(&dir.path().join("walk-b/finals.npy"));
+    let again = reproduce(&reg, &opts(dir.path())).unwrap();
+    assert!(again.iter().all(|(_, o)| *o == Outcome::Skipped));
+    let forced = reproduce(
+        &reg,
+        &ReproduceOptions { force: true, names: vec!["walk-b".into()], ..opts(dir.path()) },
+    )
+    .unwrap();
+    assert_eq!(forced.len(), 1);
+    assert_eq!(before, read(&dir.path().join("walk-b/finals.npy")));
+    // A different seed is not skipped.
+    let other = reproduce(
+        &reg,
+        &ReproduceOptions { seed: 8, names: vec!["walk-a".into()], ..opts(dir.path()) },
+    )
+    .unwrap();
+    assert_eq!(other[0].1, Outcome::Ran { failed: 0 });
+}
+
+#[test]
+fn shards_merge_to_the_single_run() {
+    let reg = registry();
+    let whole = tempfile::tempdir().unwrap();
+    reproduce(&reg, &opts(whole.path())).unwrap();
+    let parts: Vec<tempfile::TempDir> = (1..=2).map(|_| tempfile::tempdir().unwrap()).collect();
+    for (k, p) in parts.iter().enumerate() {
+        let o = reproduce(
+            &reg,
+            &ReproduceOptions { shard: Some(Shard { k: k + 1, n: 2 }), ..opts(p.path()) },
+        )
+        .unwrap();
+        assert_eq!(o.len(), if k == 0 { 2 } else { 1 });
+    }
+    let merged = tempfile::tempdir().unwrap();
+    let sources: Vec<_> = parts.iter().map(|p| p.path().to_path_buf()).collect();
+    assert_eq!(merge(&reg, &sources, merged.path()).unwrap(), 3);
+    for name in ["walk-a", "walk-b", "walk-c"] {
+        for f in ["finals.csv", "finals.npy", "data.json"] {
+            assert_eq!(
+                read(&whole.path().join(name).join(f)),
+                read(&merged.path().join(name).join(f)),
+                "{name}/{f}"
+            );
+        }
+    }
+    assert!(merge(&reg, &[whole.path().join("nothing-here")], merged.path()).is_err());
+}
+
+#[test]
+fn errors_are_reported_not_fatal() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut reg = registry();
+    reg.insert(0, Entry { crate_name: "test", experiment: Box::new(Broken) });
+    let o = reproduce(
+        &reg,
+        &ReproduceOptions { names: vec!["broken".into(), "walk-a".into()], ..opts(dir.path()) },
+    )
+    .unwrap();
+    assert!(matches!(&o[0].1, Outcome::Error(e) if e.contains("beta must be finite")));
+    assert_eq!(o[1].1, Outcome::Ran { failed: 0 });
+    assert!(!dir.path().join("broken/result.json").exists());
+    let err = reproduce(&reg, &ReproduceOptions { names: vec!["nope".into()], ..opts(dir.path()) })
+        .unwrap_err();
+    assert!(err.to_string().contains("unknown experiment `nope`"), "{err}");
+}
+
+#[test]
+fn binary_rejects_bad_arguments_without_panicking() {
+    let exe = env!("CARGO_BIN_EXE_megavolt");
+    let dir = tempfile::tempdir().unwrap();
+    let cases: &[&[&str]] = &[
+        &["reproduce", "--scale", "huge"],
+        &["reproduce", "--seed", "-3"],
+        &["reproduce", "--shard", "3/2"],
+        &["reproduce", "--shard", "0/2"],
+        &["reproduce", "no-such-experiment"],
+        &["merge", "/nonexistent/megavolt"],
+        &["frobnicate"],
+    ];
+    for args in cases {
+        let out = Command::new(exe).args(*args).current_dir(dir.path()).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(!stderr.trim().is_empty(), "{args:?}: no message");
+    }
+    let list = Command::new(exe).arg("list").output().unwrap();
+    assert!(list.status.success());
+}
