@@ -86,7 +86,7 @@ pub fn series_csv(series: &Series) -> Result<Vec<u8>> {
     for row in 0..series.len() {
         w.write_record(series.data.iter().map(|col| format!("{}", col[row])))?;
     }
-    Ok(w.into_inner().map_err(|e| anyhow::anyhow!("csv: {e}"))?)
+    w.into_inner().map_err(|e| anyhow::anyhow!("csv: {e}"))
 }
 
 /// Checks that a file stem chosen by an experiment is a plain name (no path separators).

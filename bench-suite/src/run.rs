@@ -114,12 +114,12 @@ fn progress_bar(prefix: String) -> ProgressBar {
 pub fn run_one(entry: &Entry, opts: &ReproduceOptions) -> Result<Outcome> {
     let exp = &entry.experiment;
     let dir = experiment_dir(&opts.out, exp.name());
-    if !opts.force {
-        if let Some(rec) = read_record(&dir) {
-            if rec.seed == opts.seed && rec.scale == opts.scale.as_str() {
-                return Ok(Outcome::Skipped);
-            }
-        }
+    if !opts.force
+        && let Some(rec) = read_record(&dir)
+        && rec.seed == opts.seed
+        && rec.scale == opts.scale.as_str()
+    {
+        return Ok(Outcome::Skipped);
     }
     let bar = progress_bar(exp.name().to_owned());
     let report = |fraction: f64, msg: &str| {

@@ -6,7 +6,7 @@
 //! | [`ode`] | explicit Euler, Heun, RK4 and adaptive Dormand–Prince 5(4) with events, hooks and observers |
 //! | [`nn`] | dense feed-forward networks with backpropagation, initialisers, SGD and Adam |
 //! | [`stats`] | convergence-order fits, relative errors, ensemble means with standard errors |
-//! | [`experiment`] | the [`Experiment`](experiment::Experiment) trait that `megavolt reproduce` runs |
+//! | [`experiment`] | the [`Experiment`] trait that `megavolt reproduce` runs |
 //! | [`linalg`] | determinism policy for faer and small dense helpers |
 //!
 //! # Determinism

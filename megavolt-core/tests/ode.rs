@@ -1,7 +1,10 @@
 //! Convergence orders, accuracy and event location of the integrators, against closed forms.
+// The integrators take `Vec<f64>` states, so right-hand sides take `&Vec<f64>`.
+#![allow(clippy::ptr_arg)]
 
 use faer::Mat;
 use megavolt_core::CoreError;
+
 use megavolt_core::ode::{AdaptiveOptions, Direction, Event, Method, Output, Solver};
 use megavolt_core::stats::fit_loglog;
 
