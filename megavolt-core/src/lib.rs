@@ -5,6 +5,7 @@
 //! | [`rng`] | the seeding convention: one `u64` seed, one ChaCha8 stream per component |
 //! | [`ode`] | explicit Euler, Heun, RK4 and adaptive Dormand–Prince 5(4) with events, hooks and observers |
 //! | [`nn`] | dense feed-forward networks with backpropagation, initialisers, SGD and Adam |
+//! | [`ensemble`] | deterministic parallel ensembles: one stream per member, results in member order |
 //! | [`stats`] | convergence-order fits, relative errors, ensemble means with standard errors |
 //! | [`experiment`] | the [`Experiment`] trait that `megavolt reproduce` runs |
 //! | [`linalg`] | determinism policy for faer and small dense helpers |
@@ -17,6 +18,7 @@
 //! problems; results are then reproducible only to rounding.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod ensemble;
 pub mod error;
 pub mod experiment;
 pub mod linalg;
