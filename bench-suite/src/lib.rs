@@ -9,9 +9,11 @@
 //! The library part exposes the pieces the binary is made of, so that they can be tested and
 //! reused: [`registry`], [`run`], [`output`], [`report`], [`plot`] and [`npy`].
 
+pub mod compare;
 pub mod npy;
 pub mod output;
 pub mod plot;
 pub mod registry;
 pub mod report;
 pub mod run;
+pub mod workloads;

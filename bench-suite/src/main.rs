@@ -39,6 +39,10 @@ enum Command {
         /// Run only share K of N of the selection (for job arrays), e.g. `--shard 2/4`.
         #[arg(long)]
         shard: Option<Shard>,
+        /// Experiments run at the same time (default: the number of cores). Results do not
+        /// depend on it.
+        #[arg(long)]
+        jobs: Option<usize>,
     },
     /// Join the output directories of several shards into one, with one report.
     Merge {
@@ -48,6 +52,21 @@ enum Command {
         /// Directory receiving the merged results.
         #[arg(long, default_value = "results")]
         out: PathBuf,
+    },
+    /// Time our kernels against their Python peers (numpy, scipy, scikit-learn, JAX) and write
+    /// `compare.md` and `compare.json`.
+    Compare {
+        /// Workloads to compare (default: all).
+        names: Vec<String>,
+        /// Output directory (the report picks `compare.md` up from there).
+        #[arg(long, default_value = "results")]
+        out: PathBuf,
+        /// Alternating rounds of ours-then-peer.
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+        /// Timed calls per side and round.
+        #[arg(long, default_value_t = 3)]
+        reps: usize,
     },
     /// Regenerate `report.md` from the finished experiments in a directory.
     Report {
@@ -88,8 +107,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Reproduce { names, scale, seed, out, force, shard } => {
-            let opts = ReproduceOptions { names, scale, seed, out: out.clone(), force, shard };
+        Command::Reproduce { names, scale, seed, out, force, shard, jobs } => {
+            let jobs =
+                jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
+            anyhow::ensure!(jobs > 0, "--jobs must be at least 1");
+            let opts =
+                ReproduceOptions { names, scale, seed, out: out.clone(), force, shard, jobs };
             let outcomes = reproduce(&registry, &opts)?;
             let errors = outcomes.iter().filter(|(_, o)| matches!(o, Outcome::Error(_))).count();
             let failed: usize = outcomes
@@ -105,6 +128,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Merge { sources, out } => {
             let n = merge(&registry, &sources, &out)?;
             eprintln!("merged {n} experiments into {}", out.join("report.md").display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Compare { names, out, rounds, reps } => {
+            let rows = bench_suite::compare::compare(
+                &bench_suite::workloads::all(),
+                &names,
+                &out,
+                rounds,
+                reps,
+            )?;
+            let order: Vec<&str> = registry.iter().map(|e| e.experiment.name()).collect();
+            report::write_report(&out, &order)?;
+            eprintln!("{} comparisons: {}", rows.len(), out.join("compare.md").display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Report { out } => {

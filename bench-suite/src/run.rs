@@ -5,9 +5,10 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use megavolt_core::experiment::{RunContext, Scale};
 use megavolt_core::rng::Seed;
+use rayon::prelude::*;
 
 use crate::output::{
     ExperimentRecord, experiment_dir, read_record, write_atomic, write_experiment,
@@ -52,6 +53,9 @@ pub struct ReproduceOptions {
     pub force: bool,
     /// Run only this share of the selection.
     pub shard: Option<Shard>,
+    /// Experiments run at the same time (each is deterministic on its own, so this changes
+    /// only the wall-clock time).
+    pub jobs: usize,
 }
 
 /// What happened to one experiment.
@@ -95,8 +99,8 @@ pub fn select<'a>(
     })
 }
 
-fn progress_bar(prefix: String) -> ProgressBar {
-    let bar = ProgressBar::with_draw_target(Some(1000), indicatif::ProgressDrawTarget::stderr());
+fn progress_bar(multi: &MultiProgress, prefix: String) -> ProgressBar {
+    let bar = multi.add(ProgressBar::new(1000));
     let style =
         ProgressStyle::with_template("{prefix:>28} [{bar:30}] {percent:>3}% {elapsed:>4} {msg}")
             .expect("static template")
@@ -111,7 +115,7 @@ fn progress_bar(prefix: String) -> ProgressBar {
 ///
 /// # Errors
 /// I/O errors while writing results.
-pub fn run_one(entry: &Entry, opts: &ReproduceOptions) -> Result<Outcome> {
+pub fn run_one(entry: &Entry, opts: &ReproduceOptions, multi: &MultiProgress) -> Result<Outcome> {
     let exp = &entry.experiment;
     let dir = experiment_dir(&opts.out, exp.name());
     if !opts.force
@@ -121,7 +125,7 @@ pub fn run_one(entry: &Entry, opts: &ReproduceOptions) -> Result<Outcome> {
     {
         return Ok(Outcome::Skipped);
     }
-    let bar = progress_bar(exp.name().to_owned());
+    let bar = progress_bar(multi, exp.name().to_owned());
     let report = |fraction: f64, msg: &str| {
         bar.set_position((fraction * 1000.0).round() as u64);
         bar.set_message(msg.to_owned());
@@ -174,25 +178,42 @@ pub fn reproduce(registry: &[Entry], opts: &ReproduceOptions) -> Result<Vec<(Str
     let selected = select(registry, &opts.names, opts.shard)?;
     std::fs::create_dir_all(&opts.out)
         .with_context(|| format!("creating {}", opts.out.display()))?;
-    let mut outcomes = Vec::new();
     let total = selected.len();
-    for (i, entry) in selected.into_iter().enumerate() {
-        let name = entry.experiment.name();
-        let start = Instant::now();
-        let outcome = run_one(entry, opts)?;
-        let what = match &outcome {
-            Outcome::Ran { failed: 0 } => format!("done in {:.1} s", start.elapsed().as_secs_f64()),
-            Outcome::Ran { failed } => {
-                format!("done in {:.1} s, {failed} metric(s) FAILED", start.elapsed().as_secs_f64())
-            }
-            Outcome::Skipped => {
-                "already finished with this seed and scale (use --force to re-run)".to_owned()
-            }
-            Outcome::Error(e) => format!("ERROR: {e}"),
-        };
-        eprintln!("[{}/{}] {name}: {what}", i + 1, total);
-        outcomes.push((name.to_owned(), outcome));
-    }
+    let multi = MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::stderr());
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.jobs.max(1))
+        .build()
+        .context("starting the worker threads")?;
+    let results: Vec<Result<(String, Outcome)>> = pool.install(|| {
+        selected
+            .par_iter()
+            .map(|entry| {
+                let name = entry.experiment.name();
+                let start = Instant::now();
+                let outcome = run_one(entry, opts, &multi)?;
+                let secs = start.elapsed().as_secs_f64();
+                let what = match &outcome {
+                    Outcome::Ran { failed: 0 } => format!("done in {secs:.1} s"),
+                    Outcome::Ran { failed } => {
+                        format!("done in {secs:.1} s, {failed} metric(s) FAILED")
+                    }
+                    Outcome::Skipped => {
+                        "already finished with this seed and scale (--force re-runs it)".to_owned()
+                    }
+                    Outcome::Error(e) => format!("ERROR: {e}"),
+                };
+                let k = done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+                if multi.is_hidden() {
+                    eprintln!("[{k}/{total}] {name}: {what}");
+                } else {
+                    let _ = multi.println(format!("[{k}/{total}] {name}: {what}"));
+                }
+                Ok((name.to_owned(), outcome))
+            })
+            .collect()
+    });
+    let outcomes = results.into_iter().collect::<Result<Vec<_>>>()?;
     let order: Vec<&str> = registry.iter().map(|e| e.experiment.name()).collect();
     crate::report::write_report(&opts.out, &order)?;
     Ok(outcomes)

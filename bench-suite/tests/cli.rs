@@ -100,6 +100,7 @@ fn opts(out: &Path) -> ReproduceOptions {
         out: out.to_path_buf(),
         force: false,
         shard: None,
+        jobs: 2,
     }
 }
 
