@@ -1,0 +1,1 @@
+//! Neural ODEs with piecewise-constant parameters as transport maps (in progress).
