@@ -9,7 +9,9 @@
 //! The library part exposes the pieces the binary is made of, so that they can be tested and
 //! reused: [`registry`], [`run`], [`output`], [`report`], [`plot`] and [`npy`].
 
+pub mod check;
 pub mod compare;
+pub mod limits;
 pub mod npy;
 pub mod output;
 pub mod plot;

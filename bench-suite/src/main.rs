@@ -53,6 +53,13 @@ enum Command {
         #[arg(long, default_value = "results")]
         out: PathBuf,
     },
+    /// Check every discrete scheme against its continuous limit (fitted orders and rates) and
+    /// write `check.md`, `check.json` and `check.svg`.
+    Check {
+        /// Output directory (the report picks `check.md` up from there).
+        #[arg(long, default_value = "results")]
+        out: PathBuf,
+    },
     /// Time our kernels against their Python peers (numpy, scipy, scikit-learn, JAX) and write
     /// `compare.md` and `compare.json`.
     Compare {
@@ -129,6 +136,18 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let n = merge(&registry, &sources, &out)?;
             eprintln!("merged {n} experiments into {}", out.join("report.md").display());
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Check { out } => {
+            let rows = bench_suite::check::check(&bench_suite::limits::all(), &out)?;
+            let order: Vec<&str> = registry.iter().map(|e| e.experiment.name()).collect();
+            report::write_report(&out, &order)?;
+            let failed = rows.iter().filter(|r| r.pass == Some(false)).count();
+            eprintln!(
+                "{} limits checked, {failed} failed: {}",
+                rows.len(),
+                out.join("check.md").display()
+            );
+            Ok(if failed > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
         }
         Command::Compare { names, out, rounds, reps } => {
             let rows = bench_suite::compare::compare(

@@ -219,3 +219,43 @@ fn binary_rejects_bad_arguments_without_panicking() {
     let list = Command::new(exe).arg("list").output().unwrap();
     assert!(list.status.success());
 }
+
+fn euler_limit(expected: Option<(f64, f64)>) -> bench_suite::check::Limit {
+    use bench_suite::check::{Limit, LimitData};
+    Limit {
+        crate_name: "megavolt-core",
+        name: "Euler → u' = u",
+        parameter: "h",
+        expected,
+        compute: Box::new(|| {
+            let h: Vec<f64> = [8u32, 16, 32, 64].iter().map(|n| 1.0 / f64::from(*n)).collect();
+            let mut error = Vec::new();
+            for &step in &h {
+                let sol = megavolt_core::ode::Solver::euler(step)?.solve(
+                    |_t, y: &Vec<f64>, dy: &mut Vec<f64>| dy[0] = y[0],
+                    0.0,
+                    vec![1.0],
+                    1.0,
+                )?;
+                error.push((sol.y_final()[0] - std::f64::consts::E).abs());
+            }
+            Ok(LimitData { h, error })
+        }),
+    }
+}
+
+#[test]
+fn check_fits_orders_and_judges_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let limits =
+        vec![euler_limit(Some((1.0, 0.1))), euler_limit(Some((2.0, 0.1))), euler_limit(None)];
+    let rows = bench_suite::check::check(&limits, dir.path()).unwrap();
+    assert!((rows[0].slope - 1.0).abs() < 0.1);
+    assert_eq!(
+        rows.iter().map(|r| r.pass).collect::<Vec<_>>(),
+        vec![Some(true), Some(false), None]
+    );
+    let md = std::fs::read_to_string(dir.path().join("check.md")).unwrap();
+    assert!(md.contains("no proven rate") && md.contains("**FAIL**"));
+    assert!(dir.path().join("check.svg").is_file());
+}
