@@ -1,0 +1,24 @@
+//! The `megavolt reproduce` experiments of this crate.
+//!
+//! | name | what it shows |
+//! |---|---|
+//! | `sphere-clustering` | SA on `S^2` from a uniform start: cluster count over time and collapse, `beta` in {1, 4, 9} |
+//! | `equiangular-closed-form` | orthonormal tokens follow the scalar equiangular ODE; closed form at `beta = 0` |
+
+mod equiangular;
+mod sphere_clustering;
+
+pub use equiangular::EquiangularClosedForm;
+pub use sphere_clustering::SphereClustering;
+
+use megavolt_core::Experiment;
+
+/// Every experiment of the crate.
+pub fn all() -> Vec<Box<dyn Experiment>> {
+    vec![Box::new(SphereClustering), Box::new(EquiangularClosedForm)]
+}
+
+/// `format!` of a float parameter for names: `4` rather than `4.0`.
+pub(crate) fn fmt_num(v: f64) -> String {
+    format!("{v}")
+}

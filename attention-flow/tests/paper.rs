@@ -1,0 +1,289 @@
+//! The papers' numbers at small size: closed forms, equilibria, invariants, convergence order.
+
+use attention_flow::equiangular::{self, closed_form_beta0};
+use attention_flow::observables::{self, inner_product_range};
+use attention_flow::{
+    AttentionError, Normalization, Scheme, SimOptions, SphereAttention, TokenField, simulate,
+    tokens,
+};
+use megavolt_core::ode::Output;
+
+mod equiangular_start {
+    use super::*;
+
+    /// Orthonormal tokens e_1..e_n, beta = 0: every off-diagonal inner product follows
+    /// (e^{2t}-1)/(e^{2t}+n-1). RK4 at h = 1e-3 has a global error ~ h^4 = 1e-12.
+    #[test]
+    fn beta0_closed_form_n32() {
+        let n = 32;
+        let times: Vec<f64> = (0..=20).map(|k| 0.25 * k as f64).collect();
+        let opts = SimOptions { output: Output::Times(times.clone()), ..SimOptions::default() };
+        let model = SphereAttention::sa(0.0).unwrap();
+        let x0 = tokens::orthonormal(n);
+        let traj = simulate(&model, x0.as_ref(), 5.0, Scheme::Rk4 { step: 1e-3 }, &opts).unwrap();
+        let mut dev = 0.0f64;
+        for (x, &t) in traj.x.iter().zip(&times) {
+            let (lo, hi) = inner_product_range(x.as_ref());
+            let r = closed_form_beta0(n, t);
+            dev = dev.max((lo - r).abs()).max((hi - r).abs());
+        }
+        assert!(dev < 1e-9, "max deviation {dev:e}");
+    }
+
+    /// Tabulated values of the equiangular ODE (SciPy, f64) for small n: particles and the
+    /// scalar ODE both reproduce them.
+    #[test]
+    fn tabulated_equiangular_values() {
+        type Case<'a> = (Normalization, usize, f64, &'a [(f64, f64)]);
+        let cases: [Case; 4] = [
+            (Normalization::Softmax, 4, 1.0, &[(0.5, 0.2126868115)]),
+            (
+                Normalization::Softmax,
+                4,
+                4.0,
+                &[(0.5, 0.0182867908), (1.0, 0.0386614086), (3.0, 0.1522603987)],
+            ),
+            (
+                Normalization::Softmax,
+                8,
+                2.0,
+                &[(0.5, 0.0893654611), (1.0, 0.2306960126), (3.0, 0.9316263888)],
+            ),
+            (
+                Normalization::Uniform,
+                4,
+                1.0,
+                &[(0.5, 0.3607931099), (1.0, 0.8320878765), (3.0, 0.9999956065)],
+            ),
+        ];
+        for (norm, n, beta, table) in cases {
+            let times: Vec<f64> = table.iter().map(|p| p.0).collect();
+            let scalar = equiangular::solve(norm, n, beta, 0.0, &times, 1e-3).unwrap();
+            let model = SphereAttention::new(beta, norm).unwrap();
+            let opts = SimOptions { output: Output::Times(times.clone()), ..SimOptions::default() };
+            let t_end = *times.last().unwrap();
+            let traj = simulate(
+                &model,
+                tokens::orthonormal(n).as_ref(),
+                t_end,
+                Scheme::Rk4 { step: 1e-3 },
+                &opts,
+            )
+            .unwrap();
+            for ((&(_, want), s), x) in table.iter().zip(&scalar).zip(&traj.x) {
+                // Tabulated to 10 decimals.
+                assert!(
+                    (s - want).abs() < 1e-9,
+                    "{norm:?} n={n} beta={beta}: scalar {s} vs {want}"
+                );
+                let (lo, hi) = inner_product_range(x.as_ref());
+                assert!(
+                    (lo - want).abs() < 1e-9 && (hi - want).abs() < 1e-9,
+                    "particles {lo} {hi} vs {want}"
+                );
+            }
+        }
+    }
+}
+
+mod equilibria {
+    use super::*;
+
+    /// Equilateral triangle and antipodal pair on the circle are equilibria for every beta;
+    /// the computed SA velocity is rounding-small up to beta = 1e3.
+    #[test]
+    fn sa_and_usa_equilibria_up_to_beta_1e3() {
+        for beta in [0.0, 1.0, 10.0, 100.0, 1e3] {
+            for x in [tokens::regular_polygon(3, 0.3), tokens::regular_polygon(2, 1.1)] {
+                let v = SphereAttention::sa(beta).unwrap().velocity(x.as_ref());
+                assert!(v.norm_max() < 1e-14, "SA beta={beta}: {:e}", v.norm_max());
+                if beta <= 100.0 {
+                    // USA weights carry e^beta / n; relative to that scale the velocity is zero.
+                    let v = SphereAttention::usa(beta).unwrap().velocity(x.as_ref());
+                    let scale = (beta.exp() / x.ncols() as f64).max(1.0);
+                    assert!(v.norm_max() < 1e-14 * scale, "USA beta={beta}: {:e}", v.norm_max());
+                }
+            }
+        }
+        // A single token is stationary.
+        let one = tokens::circle(&[0.7]);
+        assert!(SphereAttention::sa(5.0).unwrap().velocity(one.as_ref()).norm_max() < 1e-16);
+    }
+
+    /// At beta = 1e3, separated tokens barely interact: SA freezes them, without NaN.
+    #[test]
+    fn beta_1e3_freezes_separated_tokens() {
+        let x0 = tokens::uniform(megavolt_core::Seed::new(3), "tokens", 3, 12);
+        let model = SphereAttention::sa(1e3).unwrap();
+        let traj =
+            simulate(&model, x0.as_ref(), 5.0, Scheme::Rk4 { step: 0.01 }, &SimOptions::default())
+                .unwrap();
+        let moved = megavolt_core::linalg::max_abs_diff(traj.x_end.as_ref(), x0.as_ref());
+        // Weights of other tokens are at most e^{-beta (1 - max <x_i, x_j>)}.
+        let (_, hi) = inner_product_range(x0.as_ref());
+        let bound = 5.0 * 2.0 * (-1e3 * (1.0 - hi)).exp();
+        assert!(moved.is_finite() && moved <= bound.max(1e-13), "moved {moved:e}, bound {bound:e}");
+    }
+}
+
+mod invariants {
+    use super::*;
+
+    /// E_beta is non-decreasing along SA and USA (GLPR §3): checked step by step with RK4,
+    /// allowing only rounding-level decrease relative to the energy.
+    #[test]
+    fn energy_is_monotone_along_sa_and_usa() {
+        let x0 = tokens::uniform(megavolt_core::Seed::new(11), "tokens", 3, 16);
+        for model in [SphereAttention::sa(3.0).unwrap(), SphereAttention::usa(3.0).unwrap()] {
+            let opts = SimOptions { output: Output::EveryStep, ..SimOptions::default() };
+            let traj =
+                simulate(&model, x0.as_ref(), 30.0, Scheme::Rk4 { step: 0.02 }, &opts).unwrap();
+            let e: Vec<f64> =
+                traj.x.iter().map(|x| observables::log_energy(x.as_ref(), 3.0).unwrap()).collect();
+            for w in e.windows(2) {
+                assert!(w[1] >= w[0] - 1e-13, "energy decreased: {} -> {}", w[0], w[1]);
+            }
+            assert!(e.last().unwrap() > &(e[0] + 0.1));
+            // Upper bound e^beta / (2 beta): log E <= beta - ln(2 beta).
+            assert!(*e.last().unwrap() <= 3.0 - 6f64.ln() + 1e-12);
+        }
+    }
+
+    /// Permuting the tokens permutes the velocity (to rounding: the products are re-blocked).
+    #[test]
+    fn permutation_equivariance() {
+        let n = 23;
+        let x = tokens::uniform(megavolt_core::Seed::new(4), "tokens", 5, n);
+        let perm: Vec<usize> = (0..n).map(|k| (7 * k + 3) % n).collect();
+        let xp = faer::Mat::from_fn(5, n, |i, k| x[(i, perm[k])]);
+        for model in [SphereAttention::sa(2.5).unwrap(), SphereAttention::usa(2.5).unwrap()] {
+            let v = model.velocity(x.as_ref());
+            let vp = model.velocity(xp.as_ref());
+            for k in 0..n {
+                for i in 0..5 {
+                    assert!((vp[(i, k)] - v[(i, perm[k])]).abs() < 1e-14);
+                }
+            }
+        }
+    }
+
+    /// Tokens stay on the unit sphere to rounding.
+    #[test]
+    fn tokens_stay_on_the_sphere() {
+        let x0 = tokens::uniform(megavolt_core::Seed::new(12), "tokens", 4, 10);
+        let model = SphereAttention::sa(2.0).unwrap();
+        let traj =
+            simulate(&model, x0.as_ref(), 10.0, Scheme::Rk4 { step: 0.05 }, &SimOptions::default())
+                .unwrap();
+        for j in 0..10 {
+            let nrm: f64 = (0..4).map(|i| traj.x_end[(i, j)].powi(2)).sum::<f64>().sqrt();
+            assert!((nrm - 1.0).abs() < 4.0 * f64::EPSILON);
+        }
+    }
+}
+
+mod convergence {
+    use super::*;
+
+    /// RK4 with stage-wise attention and renormalisation is of order 4 on the SA flow: the
+    /// fitted log-log slope of the error at t = 2 against the step is 4 within 0.15.
+    #[test]
+    fn rk4_order_four() {
+        let x0 = tokens::uniform(megavolt_core::Seed::new(9), "tokens", 3, 8);
+        let model = SphereAttention::sa(2.0).unwrap();
+        let run = |h: f64| {
+            simulate(&model, x0.as_ref(), 2.0, Scheme::Rk4 { step: h }, &SimOptions::default())
+                .unwrap()
+                .x_end
+        };
+        let reference = run(0.2 / 64.0);
+        let steps = [0.2, 0.1, 0.05];
+        let errors: Vec<f64> = steps
+            .iter()
+            .map(|&h| megavolt_core::linalg::max_abs_diff(run(h).as_ref(), reference.as_ref()))
+            .collect();
+        let fit = megavolt_core::stats::fit_loglog(&steps, &errors);
+        assert!((fit.slope - 4.0).abs() < 0.15, "slope {} errors {errors:?}", fit.slope);
+    }
+}
+
+mod errors {
+    use super::*;
+
+    #[test]
+    fn bad_input_gives_typed_errors() {
+        let model = SphereAttention::sa(1.0).unwrap();
+        let mut x = tokens::uniform(megavolt_core::Seed::new(1), "tokens", 3, 4);
+        x[(1, 2)] = f64::NAN;
+        let e =
+            simulate(&model, x.as_ref(), 1.0, Scheme::Rk4 { step: 0.1 }, &SimOptions::default());
+        assert_eq!(e.unwrap_err(), AttentionError::NonFiniteToken { name: "x0", index: 2 });
+
+        let mut z = tokens::uniform(megavolt_core::Seed::new(1), "tokens", 3, 4);
+        for i in 0..3 {
+            z[(i, 1)] = 0.0;
+        }
+        let e =
+            simulate(&model, z.as_ref(), 1.0, Scheme::Rk4 { step: 0.1 }, &SimOptions::default());
+        assert_eq!(e.unwrap_err(), AttentionError::ZeroToken { name: "x0", index: 1 });
+
+        for beta in [f64::NAN, f64::INFINITY, -1.0] {
+            match SphereAttention::sa(beta) {
+                Err(AttentionError::InvalidParameter { name, .. }) => assert_eq!(name, "beta"),
+                other => panic!("beta = {beta}: {other:?}"),
+            }
+        }
+        let ok = tokens::uniform(megavolt_core::Seed::new(1), "tokens", 3, 4);
+        let e =
+            simulate(&model, ok.as_ref(), 1.0, Scheme::Rk4 { step: -0.1 }, &SimOptions::default());
+        assert!(matches!(e, Err(AttentionError::InvalidParameter { name: "step", .. })));
+    }
+}
+
+mod experiments {
+    use megavolt_core::experiment::silent_context;
+    use megavolt_core::{Experiment, Scale};
+
+    fn find(name: &str) -> Box<dyn Experiment> {
+        attention_flow::experiments().into_iter().find(|e| e.name() == name).expect(name)
+    }
+
+    #[test]
+    fn names_are_unique_and_kebab_case() {
+        let names: Vec<&str> = attention_flow::experiments().iter().map(|e| e.name()).collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), names.len());
+        assert!(
+            names.iter().all(|n| n
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
+        );
+        assert!(names.contains(&"sphere-clustering") && names.contains(&"equiangular-closed-form"));
+    }
+
+    #[test]
+    fn equiangular_closed_form_passes() {
+        let out = find("equiangular-closed-form").run(&silent_context(1, Scale::Quick)).unwrap();
+        let m = &out.metrics[0];
+        assert!(m.name.contains("SA, beta = 0"));
+        assert!(m.value < 1e-9, "{}", m.value);
+        assert!(out.all_pass(), "{:?}", out.metrics);
+    }
+
+    #[test]
+    fn sphere_clustering_runs_and_collapses_at_beta_1() {
+        let out = find("sphere-clustering").run(&silent_context(1, Scale::Quick)).unwrap();
+        assert!(
+            out.metrics
+                .iter()
+                .any(|m| m.name.starts_with("collapse time") && m.name.ends_with("beta = 1"))
+        );
+        assert!(out.metrics.iter().all(|m| m.pass.is_none()));
+        assert_eq!(out.figures.len(), 4);
+        // Cluster counts start at 32 (uniform start, delta = 1e-3) and never increase much.
+        let s = out.series.iter().find(|s| s.name == "cluster-count-beta1").unwrap();
+        assert!(s.data[1][0] >= 30.0);
+    }
+}

@@ -1,0 +1,100 @@
+//! Certified upper bounds (and one flagged estimate) of the Lipschitz constant of a
+//! [`ReluNet`].
+//!
+//! | function | norm | certified | cost |
+//! |---|---|---|---|
+//! | [`norm_product`] | l1, l2, l-inf | yes | `m` operator norms |
+//! | [`norm_product_power`] | l2 | yes (upper side of a power bracket) | `m` power iterations |
+//! | [`combettes_pesquet`] | l2 | yes | `O(m^2)` products and spectral norms |
+//! | [`abs_product`] | l1, l2, l-inf | yes | `m` products of `|W_l|` |
+//! | [`jacobian_interval`] | l1, l2, l-inf | yes | `m` interval products |
+//! | [`seqlip_exhaustive`] | l2 | yes | `sum_l 2^{n_l}` small SVDs |
+//! | [`seqlip_greedy`] | l2 | **no**: an estimate | local search |
+//!
+//! Ordering facts used as tests: `|W_m ... W_1| <= combettes_pesquet <= norm_product` (l2),
+//! `jacobian_interval <= abs_product <= norm_product` (l-inf and l1), and every certified bound
+//! is at least the exact constant.
+
+mod abs_product;
+mod combettes_pesquet;
+mod norm_product;
+mod seqlip;
+
+pub use abs_product::{abs_product, jacobian_interval};
+pub use combettes_pesquet::combettes_pesquet;
+pub use norm_product::{norm_product, norm_product_power};
+pub use seqlip::{SeqLip, seqlip_exhaustive, seqlip_greedy};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use crate::network::ReluNet;
+use crate::norms::Norm;
+
+/// One named upper bound or estimate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UpperBound {
+    /// Short name of the method (`"product"`, `"combettes-pesquet"`, ...).
+    pub method: &'static str,
+    /// The norm bounded.
+    pub norm: Norm,
+    /// The value.
+    pub value: f64,
+    /// `true` for a proven upper bound, `false` for an estimate (greedy SeqLip).
+    pub certified: bool,
+}
+
+/// Every bound of this module that applies to `norm`, cheap ones always, SeqLip only when every
+/// hidden width is at most `seqlip_max_width` (greedy SeqLip is included, flagged uncertified).
+///
+/// ```
+/// use lipschitz::{Norm, ReluNet, all_upper_bounds};
+/// let net = ReluNet::new(vec![faer::mat![[1.0], [-1.0]], faer::mat![[1.0, 1.0]]], None)?;
+/// let b = all_upper_bounds(&net, Norm::L2, 12)?;
+/// let cp = b.iter().find(|b| b.method == "combettes-pesquet").unwrap();
+/// assert!((cp.value - 1.0).abs() < 1e-12); // |x| = relu(x) + relu(-x) has constant 1
+/// # Ok::<(), lipschitz::LipError>(())
+/// ```
+///
+/// # Errors
+/// [`LipError::Decomposition`](crate::LipError::Decomposition) if an SVD fails.
+pub fn all_upper_bounds(
+    net: &ReluNet,
+    norm: Norm,
+    seqlip_max_width: usize,
+) -> Result<Vec<UpperBound>> {
+    let mut out = vec![
+        UpperBound { method: "product", norm, value: norm_product(net, norm)?, certified: true },
+        UpperBound { method: "abs-product", norm, value: abs_product(net, norm)?, certified: true },
+        UpperBound {
+            method: "jacobian-interval",
+            norm,
+            value: jacobian_interval(net, norm)?,
+            certified: true,
+        },
+    ];
+    if norm == Norm::L2 {
+        out.push(UpperBound {
+            method: "combettes-pesquet",
+            norm,
+            value: combettes_pesquet(net)?,
+            certified: true,
+        });
+        let widest = net.sizes()[1..net.depth()].iter().copied().max().unwrap_or(0);
+        if widest <= seqlip_max_width {
+            out.push(UpperBound {
+                method: "seqlip",
+                norm,
+                value: seqlip_exhaustive(net, seqlip_max_width)?.value,
+                certified: true,
+            });
+        }
+        out.push(UpperBound {
+            method: "seqlip-greedy",
+            norm,
+            value: seqlip_greedy(net)?.value,
+            certified: false,
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,1 @@
+//! LipSDP (placeholder until the solver interface is written).

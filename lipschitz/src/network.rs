@@ -1,0 +1,358 @@
+//! The network type analysed by the crate: a feed-forward ReLU network
+//!
+//! ```text
+//! f(x) = W_m relu(W_{m-1} relu( ... relu(W_1 x + b_1) ... ) + b_{m-1}) + b_m,
+//! ```
+//!
+//! with `W_l` of shape `n_l x n_{l-1}`, ReLU after every hidden layer and no activation after
+//! the last. On each activation region `f` is affine with Jacobian
+//! `J = W_m D_{m-1} W_{m-1} ... D_1 W_1`, `D_l` diagonal with 0/1 entries (an
+//! [`ActivationPattern`]).
+//!
+//! Convention: the derivative of ReLU at 0 is taken as 0 (`D_ii = 1` iff the pre-activation is
+//! strictly positive), as in `megavolt_core::nn::Activation::Relu`. Every certified quantity of
+//! the crate is independent of this convention: lower bounds are only taken at points where
+//! no pre-activation vanishes.
+
+use faer::{Col, Mat, MatRef};
+use megavolt_core::nn::{Activation, Dense, Mlp};
+use rand::Rng;
+
+use crate::error::{LipError, Result};
+use crate::norms::mul;
+
+/// A feed-forward ReLU network (see the [module documentation](self)).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReluNet {
+    weights: Vec<Mat<f64>>,
+    biases: Vec<Col<f64>>,
+}
+
+/// Which units are active: `pattern[l][i]` for hidden layer `l` (0-based) and unit `i`.
+pub type ActivationPattern = Vec<Vec<bool>>;
+
+impl ReluNet {
+    /// A network from its weights `W_1, ..., W_m` and biases `b_1, ..., b_m`.
+    ///
+    /// ```
+    /// use lipschitz::ReluNet;
+    /// // relu(x) - relu(-x) = x.
+    /// let net = ReluNet::new(vec![faer::mat![[1.0], [-1.0]], faer::mat![[1.0, -1.0]]], None)?;
+    /// assert_eq!(net.forward(&[-2.5]), vec![-2.5]);
+    /// # Ok::<(), lipschitz::LipError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`LipError::InvalidParameter`] if there is no layer, shapes do not chain, a bias has the
+    /// wrong length or an entry is not finite. `biases = None` means zero biases.
+    pub fn new(weights: Vec<Mat<f64>>, biases: Option<Vec<Col<f64>>>) -> Result<Self> {
+        if weights.is_empty() {
+            return Err(LipError::invalid("weights", 0, "at least one layer"));
+        }
+        let biases =
+            biases.unwrap_or_else(|| weights.iter().map(|w| Col::zeros(w.nrows())).collect());
+        if biases.len() != weights.len() {
+            return Err(LipError::invalid("biases", biases.len(), "one bias per layer"));
+        }
+        for (l, (w, b)) in weights.iter().zip(&biases).enumerate() {
+            if w.nrows() == 0 || w.ncols() == 0 {
+                return Err(LipError::invalid(
+                    "weights",
+                    format!("layer {l} is empty"),
+                    "non-empty matrices",
+                ));
+            }
+            if l > 0 && weights[l - 1].nrows() != w.ncols() {
+                return Err(LipError::invalid(
+                    "weights",
+                    format!("layer {l} has {} columns", w.ncols()),
+                    "columns = rows of the previous layer",
+                ));
+            }
+            if b.nrows() != w.nrows() {
+                return Err(LipError::invalid(
+                    "biases",
+                    format!("layer {l} has length {}", b.nrows()),
+                    "length = rows of the weight",
+                ));
+            }
+            let finite = (0..w.ncols()).all(|j| (0..w.nrows()).all(|i| w[(i, j)].is_finite()))
+                && b.iter().all(|v| v.is_finite());
+            if !finite {
+                return Err(LipError::invalid("weights", format!("layer {l}"), "finite entries"));
+            }
+        }
+        Ok(Self { weights, biases })
+    }
+
+    /// The ReLU network of a [`Mlp`] whose hidden layers use [`Activation::Relu`] and whose last
+    /// layer uses [`Activation::Identity`].
+    ///
+    /// # Errors
+    /// [`LipError::UnsupportedActivation`] naming the first layer that does not fit.
+    pub fn from_mlp(mlp: &Mlp) -> Result<Self> {
+        let layers = mlp.layers();
+        for (l, layer) in layers.iter().enumerate() {
+            let (want, expected) = if l + 1 == layers.len() {
+                (Activation::Identity, "identity on the last layer")
+            } else {
+                (Activation::Relu, "relu on hidden layers")
+            };
+            if layer.activation != want {
+                return Err(LipError::UnsupportedActivation {
+                    layer: l,
+                    activation: format!("{:?}", layer.activation),
+                    expected,
+                });
+            }
+        }
+        Self::new(
+            layers.iter().map(|l| l.weight.clone()).collect(),
+            Some(layers.iter().map(|l| l.bias.clone()).collect()),
+        )
+    }
+
+    /// The same network as a [`Mlp`] (ReLU hidden layers, identity output).
+    pub fn to_mlp(&self) -> Mlp {
+        let m = self.weights.len();
+        let layers = self
+            .weights
+            .iter()
+            .zip(&self.biases)
+            .enumerate()
+            .map(|(l, (w, b))| Dense {
+                weight: w.clone(),
+                bias: b.clone(),
+                activation: if l + 1 == m { Activation::Identity } else { Activation::Relu },
+            })
+            .collect();
+        Mlp::from_layers(layers).expect("a validated ReluNet chains")
+    }
+
+    /// A random network with widths `sizes = [in, h_1, ..., out]`, weights
+    /// `N(0, scale^2 / fan_in)` and biases `N(0, bias_std^2)`.
+    ///
+    /// # Errors
+    /// [`LipError::InvalidParameter`] if `sizes` has fewer than two entries, a zero width, or
+    /// `scale`, `bias_std` are negative or not finite.
+    pub fn random<R: Rng + ?Sized>(
+        sizes: &[usize],
+        scale: f64,
+        bias_std: f64,
+        rng: &mut R,
+    ) -> Result<Self> {
+        if sizes.len() < 2 || sizes.contains(&0) {
+            return Err(LipError::invalid(
+                "sizes",
+                format!("{sizes:?}"),
+                "at least two positive widths",
+            ));
+        }
+        if !(scale.is_finite() && scale >= 0.0) {
+            return Err(LipError::invalid("scale", scale, "finite and >= 0"));
+        }
+        if !(bias_std.is_finite() && bias_std >= 0.0) {
+            return Err(LipError::invalid("bias_std", bias_std, "finite and >= 0"));
+        }
+        let mut weights = Vec::new();
+        let mut biases = Vec::new();
+        for l in 0..sizes.len() - 1 {
+            let std = scale / (sizes[l] as f64).sqrt();
+            weights.push(megavolt_core::rng::gaussian_mat(rng, sizes[l + 1], sizes[l], std));
+            biases.push(megavolt_core::rng::gaussian_col(rng, sizes[l + 1], bias_std));
+        }
+        Self::new(weights, Some(biases))
+    }
+
+    /// The weights `W_1, ..., W_m`.
+    pub fn weights(&self) -> &[Mat<f64>] {
+        &self.weights
+    }
+
+    /// The biases `b_1, ..., b_m`.
+    pub fn biases(&self) -> &[Col<f64>] {
+        &self.biases
+    }
+
+    /// Mutable weights and biases (for training with constraints).
+    pub fn params_mut(&mut self) -> (&mut [Mat<f64>], &mut [Col<f64>]) {
+        (&mut self.weights, &mut self.biases)
+    }
+
+    /// Number of affine layers `m`.
+    pub fn depth(&self) -> usize {
+        self.weights.len()
+    }
+
+    /// Widths `[in, h_1, ..., out]`.
+    pub fn sizes(&self) -> Vec<usize> {
+        let mut s = vec![self.weights[0].ncols()];
+        s.extend(self.weights.iter().map(|w| w.nrows()));
+        s
+    }
+
+    /// Input dimension.
+    pub fn in_dim(&self) -> usize {
+        self.weights[0].ncols()
+    }
+
+    /// Output dimension.
+    pub fn out_dim(&self) -> usize {
+        self.weights[self.weights.len() - 1].nrows()
+    }
+
+    /// Total number of hidden ReLU units.
+    pub fn n_hidden(&self) -> usize {
+        self.weights[..self.weights.len() - 1].iter().map(|w| w.nrows()).sum()
+    }
+
+    /// The pre-activations `z_1, ..., z_{m-1}` of the hidden layers at `x`.
+    ///
+    /// # Panics
+    /// If `x.len() != self.in_dim()`.
+    #[track_caller]
+    pub fn pre_activations(&self, x: &[f64]) -> Vec<Vec<f64>> {
+        self.check(x);
+        let mut a = x.to_vec();
+        let mut out = Vec::with_capacity(self.depth() - 1);
+        for (w, b) in self.weights[..self.depth() - 1].iter().zip(&self.biases) {
+            let z = affine(w.as_ref(), b, &a);
+            a = z.iter().map(|v| v.max(0.0)).collect();
+            out.push(z);
+        }
+        out
+    }
+
+    /// `f(x)`.
+    ///
+    /// # Panics
+    /// If `x.len() != self.in_dim()`.
+    #[track_caller]
+    pub fn forward(&self, x: &[f64]) -> Vec<f64> {
+        self.check(x);
+        let mut a = x.to_vec();
+        let m = self.depth();
+        for (l, (w, b)) in self.weights.iter().zip(&self.biases).enumerate() {
+            let z = affine(w.as_ref(), b, &a);
+            a = if l + 1 == m { z } else { z.iter().map(|v| v.max(0.0)).collect() };
+        }
+        a
+    }
+
+    /// The activation pattern at `x` (`true` iff the pre-activation is `> 0`) and the smallest
+    /// absolute pre-activation (`+inf` for a network without hidden layer).
+    ///
+    /// # Panics
+    /// If `x.len() != self.in_dim()`.
+    #[track_caller]
+    pub fn pattern(&self, x: &[f64]) -> (ActivationPattern, f64) {
+        let z = self.pre_activations(x);
+        let margin = z.iter().flatten().fold(f64::INFINITY, |m, v| m.min(v.abs()));
+        (z.iter().map(|layer| layer.iter().map(|&v| v > 0.0).collect()).collect(), margin)
+    }
+
+    /// The Jacobian `W_m D_{m-1} ... D_1 W_1` of an activation pattern.
+    ///
+    /// # Panics
+    /// If the pattern does not have one entry per hidden unit.
+    #[track_caller]
+    pub fn jacobian_of_pattern(&self, pattern: &ActivationPattern) -> Mat<f64> {
+        assert_eq!(
+            pattern.len(),
+            self.depth() - 1,
+            "jacobian_of_pattern: one mask per hidden layer"
+        );
+        let mut j = self.weights[0].clone();
+        for (l, mask) in pattern.iter().enumerate() {
+            assert_eq!(mask.len(), j.nrows(), "jacobian_of_pattern: mask length of layer {l}");
+            for (i, &on) in mask.iter().enumerate() {
+                if !on {
+                    j.row_mut(i).fill(0.0);
+                }
+            }
+            j = mul(self.weights[l + 1].as_ref(), j.as_ref());
+        }
+        j
+    }
+
+    /// The Jacobian at `x` with the convention `relu'(0) = 0`.
+    ///
+    /// # Panics
+    /// If `x.len() != self.in_dim()`.
+    #[track_caller]
+    pub fn jacobian(&self, x: &[f64]) -> Mat<f64> {
+        self.jacobian_of_pattern(&self.pattern(x).0)
+    }
+
+    /// The product `W_m ... W_1` (all units active).
+    pub fn weight_product(&self) -> Mat<f64> {
+        self.weights[1..]
+            .iter()
+            .fold(self.weights[0].clone(), |acc, w| mul(w.as_ref(), acc.as_ref()))
+    }
+
+    #[track_caller]
+    fn check(&self, x: &[f64]) {
+        assert_eq!(
+            x.len(),
+            self.in_dim(),
+            "ReluNet: input has length {}, network expects {}",
+            x.len(),
+            self.in_dim()
+        );
+    }
+}
+
+fn affine(w: MatRef<'_, f64>, b: &Col<f64>, a: &[f64]) -> Vec<f64> {
+    (0..w.nrows()).map(|i| b[i] + (0..w.ncols()).map(|j| w[(i, j)] * a[j]).sum::<f64>()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use megavolt_core::Seed;
+    use megavolt_core::nn::Init;
+
+    #[test]
+    fn matches_mlp_forward_and_jacobian_matches_differences() {
+        let mut rng = Seed::new(1).stream("net");
+        let mlp =
+            Mlp::new(&[3, 6, 5, 2], Activation::Relu, Activation::Identity, Init::He, &mut rng);
+        let net = ReluNet::from_mlp(&mlp).unwrap();
+        let x = [0.3, -0.7, 1.1];
+        let y = mlp.forward(faer::Mat::from_fn(3, 1, |i, _| x[i]).as_ref());
+        let f = net.forward(&x);
+        for (i, fi) in f.iter().enumerate() {
+            assert!((fi - y[(i, 0)]).abs() < 1e-14);
+        }
+        // f is affine near x (margin > h), so central differences are exact up to rounding.
+        let (_, margin) = net.pattern(&x);
+        let h = 1e-6;
+        assert!(margin > 10.0 * h);
+        let j = net.jacobian(&x);
+        for k in 0..3 {
+            let mut xp = x;
+            xp[k] += h;
+            let mut xm = x;
+            xm[k] -= h;
+            let (fp, fm) = (net.forward(&xp), net.forward(&xm));
+            for i in 0..2 {
+                assert!(((fp[i] - fm[i]) / (2.0 * h) - j[(i, k)]).abs() < 1e-8);
+            }
+        }
+        assert_eq!(net.to_mlp(), mlp);
+    }
+
+    #[test]
+    fn rejects_non_relu_networks_and_bad_shapes() {
+        let mut rng = Seed::new(1).stream("net");
+        let mlp = Mlp::new(&[2, 3, 1], Activation::Tanh, Activation::Identity, Init::He, &mut rng);
+        assert!(matches!(
+            ReluNet::from_mlp(&mlp),
+            Err(LipError::UnsupportedActivation { layer: 0, .. })
+        ));
+        assert!(ReluNet::new(vec![Mat::zeros(2, 3), Mat::zeros(1, 3)], None).is_err());
+        assert!(ReluNet::new(vec![], None).is_err());
+        assert!(ReluNet::random(&[2], 1.0, 0.0, &mut rng).is_err());
+    }
+}

@@ -1,0 +1,787 @@
+//! The physics-informed kernel estimator (PIKL): penalised least squares over a Fourier basis.
+
+use faer::linalg::matmul::matmul;
+use faer::{Accum, Col, Mat, MatRef, Par, Side, c64};
+use serde::{Deserialize, Serialize};
+
+use crate::basis::{FourierBasis, powers};
+use crate::domain::Domain;
+use crate::error::{PinnError, Result, non_negative};
+use crate::operator::DiffOperator;
+
+/// Rows of the data processed per block of the Toeplitz assembly (bounds the scratch memory).
+const BLOCK_ENTRIES: usize = 1 << 19;
+
+/// The validated configuration of the physics-informed kernel estimator.
+///
+/// The estimator minimises, over `f = sum_k theta_k e_k` in the span of the
+/// [`FourierBasis`],
+///
+/// ```text
+/// (1/n) sum_i (f(X_i) - Y_i)^2 + lambda |f|^2_{H^s} + mu (4L)^{-d} int_Omega |D f|^2,
+/// |f|^2_{H^s} = sum_k (1 + |k|^{2s} / (2L)^{2s}) |theta_k|^2,
+/// ```
+///
+/// with `|k|` the Euclidean norm of the integer frequency. All norms are normalised by the
+/// torus volume `(4L)^d` (so `sum_k |theta_k|^2 = (4L)^{-d} int |f|^2` over the torus). The
+/// minimiser solves the Hermitian system
+///
+/// ```text
+/// (A^H A + n (lambda S + mu P^H T P)) theta = A^H Y,   A_ik = e_k(X_i),
+/// ```
+///
+/// with `S` the diagonal Sobolev weights, `P` the diagonal symbol of `D`
+/// ([`DiffOperator::symbol`]) and `T` the Gram matrix of the modes on `Omega`
+/// ([`Domain::gram_entry`]). The prediction is `Re f(x)`.
+///
+/// | parameter | symbol | default | valid range |
+/// |---|---|---|---|
+/// | `dim` | `d` | — | 1, 2, 3 |
+/// | `half_width` | `L` | — | `> 0`; inputs in `[-L, L]^d` (periodic axes `[-2L, 2L]`) |
+/// | `modes` | `m` | 10 | `>= 1`, `(2m+1)^d <= 10^4` |
+/// | `sobolev_order` | `s` | 2 | `>= 0` (theory: `s > d/2`) |
+/// | `lambda` | `lambda` | 1e-3 | `>= 0` |
+/// | `mu` | `mu` | 0 | `>= 0` |
+/// | `operator` | `D` | zero | dimension `d` |
+/// | `domain` | `Omega` | `[-L, L]^d` | inside `[-L, L]^d` |
+///
+/// # Errors
+/// [`PiklBuilder::build`] returns [`PinnError::InvalidParameter`] or
+/// [`PinnError::TooManyModes`] naming the offending value.
+///
+/// # Example
+/// ```
+/// use faer::Mat;
+/// use pinn::{DiffOperator, PiklConfig};
+/// // Fit f(x) = sin(x) on [-1, 1] with the prior f'' + f = 0.
+/// let op = DiffOperator::derivative(1, 0, 2)? + DiffOperator::identity(1);
+/// let cfg = PiklConfig::builder(1, 1.0).modes(20).lambda(1e-6).mu(1.0).operator(op).build()?;
+/// let x = Mat::from_fn(1, 50, |_, j| -1.0 + 2.0 * j as f64 / 49.0);
+/// let y: Vec<f64> = (0..50).map(|j| x[(0, j)].sin()).collect();
+/// let model = cfg.fit(x.as_ref(), &y)?;
+/// let pred = model.predict(Mat::from_fn(1, 1, |_, _| 0.3).as_ref());
+/// assert!((pred[0] - 0.3_f64.sin()).abs() < 1e-4);
+/// # Ok::<(), pinn::PinnError>(())
+/// ```
+///
+/// # References
+/// Doumèche, Bach, Biau, Boyer, *Physics-informed machine learning as a kernel method*, COLT
+/// 2024; *Physics-informed kernel learning*, JMLR 26 (2025), Section 3.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PiklConfig {
+    basis: FourierBasis,
+    sobolev_order: f64,
+    lambda: f64,
+    mu: f64,
+    operator: DiffOperator,
+    domain: Domain,
+}
+
+/// Builder of [`PiklConfig`]; see there for the parameters.
+#[derive(Debug, Clone)]
+pub struct PiklBuilder {
+    dim: usize,
+    half_width: f64,
+    modes: usize,
+    sobolev_order: f64,
+    lambda: f64,
+    mu: f64,
+    operator: Option<DiffOperator>,
+    domain: Option<Domain>,
+}
+
+impl PiklBuilder {
+    /// Largest frequency `m`.
+    pub fn modes(mut self, m: usize) -> Self {
+        self.modes = m;
+        self
+    }
+    /// Sobolev order `s`.
+    pub fn sobolev_order(mut self, s: f64) -> Self {
+        self.sobolev_order = s;
+        self
+    }
+    /// Weight `lambda` of the Sobolev penalty.
+    pub fn lambda(mut self, lambda: f64) -> Self {
+        self.lambda = lambda;
+        self
+    }
+    /// Weight `mu` of the physics penalty.
+    pub fn mu(mut self, mu: f64) -> Self {
+        self.mu = mu;
+        self
+    }
+    /// The differential operator `D` of the physics prior `D f = 0`.
+    pub fn operator(mut self, operator: DiffOperator) -> Self {
+        self.operator = Some(operator);
+        self
+    }
+    /// The domain `Omega` of the physics penalty.
+    pub fn domain(mut self, domain: Domain) -> Self {
+        self.domain = Some(domain);
+        self
+    }
+
+    /// Validates the parameters.
+    ///
+    /// # Errors
+    /// [`PinnError::InvalidParameter`] for a bad dimension, width, order, weight, operator
+    /// dimension or domain; [`PinnError::TooManyModes`] beyond [`crate::basis::MAX_MODES`].
+    pub fn build(self) -> Result<PiklConfig> {
+        let basis = FourierBasis::new(self.dim, self.modes, self.half_width)?;
+        let sobolev_order = non_negative("sobolev_order", self.sobolev_order)?;
+        let lambda = non_negative("lambda", self.lambda)?;
+        let mu = non_negative("mu", self.mu)?;
+        let operator = self.operator.unwrap_or_else(|| DiffOperator::zero(self.dim));
+        if operator.dim() != self.dim {
+            return Err(PinnError::invalid(
+                "operator dimension",
+                operator.dim(),
+                "the basis dimension",
+            ));
+        }
+        let domain = self.domain.unwrap_or_else(|| Domain::cube(self.dim, self.half_width));
+        domain.validate(&basis)?;
+        Ok(PiklConfig { basis, sobolev_order, lambda, mu, operator, domain })
+    }
+}
+
+/// How the Hermitian system was solved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SolveMethod {
+    /// Cholesky factorisation (the matrix was numerically positive definite).
+    Cholesky,
+    /// LU with partial pivoting, the fallback when Cholesky fails (e.g. `lambda = 0`).
+    Lu,
+}
+
+/// The data-dependent part of the system: the Toeplitz table of `A^H A` and the vector `A^H Y`.
+///
+/// `(A^H A)_{kj} = c(k - j)` with `c(Δ) = sum_i exp(i omega <Δ, X_i>)` for `Δ` in
+/// `{-2m, ..., 2m}^d`; it is assembled once and reused by every solve with other penalty
+/// weights ([`PiklConfig::solve`], [`select_penalties`]).
+#[derive(Debug, Clone)]
+pub struct Assembly {
+    basis: FourierBasis,
+    n: usize,
+    toeplitz: Vec<c64>,
+    rhs: Vec<c64>,
+}
+
+impl Assembly {
+    /// Number of data points.
+    pub fn n(&self) -> usize {
+        self.n
+    }
+
+    /// `c(Δ)` for the frequency difference `delta` (entries in `-2m..=2m`).
+    ///
+    /// # Panics
+    /// If `delta` has the wrong length or an entry outside `-2m..=2m`.
+    #[track_caller]
+    pub fn toeplitz_entry(&self, delta: &[i64]) -> c64 {
+        let two_m = 2 * self.basis.m() as i64;
+        assert!(
+            delta.len() == self.basis.dim() && delta.iter().all(|d| d.abs() <= two_m),
+            "Assembly::toeplitz_entry: frequency difference out of range"
+        );
+        let radix = 4 * self.basis.m() as i64 + 1;
+        let idx = delta.iter().fold(0, |acc, &d| acc * radix + d + two_m);
+        self.toeplitz[idx as usize]
+    }
+
+    /// The vector `A^H Y`, in flat mode order.
+    pub fn rhs(&self) -> &[c64] {
+        &self.rhs
+    }
+}
+
+/// A fitted estimator `f = sum_k theta_k e_k`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PiklModel {
+    basis: FourierBasis,
+    theta: Vec<c64>,
+    method: SolveMethod,
+}
+
+impl PiklConfig {
+    /// A builder with the defaults of the parameter table.
+    pub fn builder(dim: usize, half_width: f64) -> PiklBuilder {
+        PiklBuilder {
+            dim,
+            half_width,
+            modes: 10,
+            sobolev_order: 2.0,
+            lambda: 1e-3,
+            mu: 0.0,
+            operator: None,
+            domain: None,
+        }
+    }
+
+    /// The same configuration with other penalty weights.
+    ///
+    /// # Errors
+    /// [`PinnError::InvalidParameter`] if a weight is negative or not finite.
+    pub fn with_penalties(&self, lambda: f64, mu: f64) -> Result<Self> {
+        let mut out = self.clone();
+        out.lambda = non_negative("lambda", lambda)?;
+        out.mu = non_negative("mu", mu)?;
+        Ok(out)
+    }
+
+    /// The Fourier basis.
+    pub fn basis(&self) -> &FourierBasis {
+        &self.basis
+    }
+    /// Sobolev order `s`.
+    pub fn sobolev_order(&self) -> f64 {
+        self.sobolev_order
+    }
+    /// Sobolev weight `lambda`.
+    pub fn lambda(&self) -> f64 {
+        self.lambda
+    }
+    /// Physics weight `mu`.
+    pub fn mu(&self) -> f64 {
+        self.mu
+    }
+    /// The operator `D`.
+    pub fn operator(&self) -> &DiffOperator {
+        &self.operator
+    }
+    /// The domain `Omega`.
+    pub fn domain(&self) -> &Domain {
+        &self.domain
+    }
+
+    /// Fits the estimator to the points `x` (`d x n`, one point per column) and values `y`.
+    ///
+    /// # Errors
+    /// As [`PiklConfig::assemble`] and [`PiklConfig::solve`].
+    ///
+    /// # Panics
+    /// If `x.nrows() != d` or `y.len() != x.ncols()`.
+    #[track_caller]
+    pub fn fit(&self, x: MatRef<'_, f64>, y: &[f64]) -> Result<PiklModel> {
+        let assembly = self.assemble(x, y)?;
+        self.solve(&assembly)
+    }
+
+    /// Assembles `c(Δ)` and `A^H Y` in `O(n (4m+1)^d)` operations.
+    ///
+    /// Per point, the powers `exp(i omega x_j)^p` are obtained by repeated multiplication from
+    /// one complex exponential per coordinate. The first coordinate's powers for `Δ_1 >= 0`
+    /// and the products of the other coordinates' powers form two tables whose product, a
+    /// matrix multiplication over the points, gives one sum per frequency difference; the
+    /// differences with `Δ_1 < 0` follow from `c(-Δ) = conj(c(Δ))`.
+    ///
+    /// # Errors
+    /// [`PinnError::InvalidParameter`] if there is no point, a coordinate or value is not
+    /// finite, or a point lies outside the torus `[-2L, 2L]^d`.
+    ///
+    /// # Panics
+    /// If `x.nrows() != d` or `y.len() != x.ncols()`.
+    #[track_caller]
+    pub fn assemble(&self, x: MatRef<'_, f64>, y: &[f64]) -> Result<Assembly> {
+        let basis = self.basis;
+        let d = basis.dim();
+        assert_eq!(x.nrows(), d, "PiklConfig::assemble: x must be d x n");
+        assert_eq!(y.len(), x.ncols(), "PiklConfig::assemble: one value per point");
+        let n = x.ncols();
+        if n == 0 {
+            return Err(PinnError::invalid("number of points", 0, "at least one point"));
+        }
+        check_points(&basis, x)?;
+        if let Some(v) = y.iter().find(|v| !v.is_finite()) {
+            return Err(PinnError::invalid("y", v, "finite values"));
+        }
+
+        let m = basis.m();
+        let omega = basis.omega();
+        let side = 2 * m + 1;
+        let radix = 4 * m + 1;
+        let rest_diff = radix.pow(d as u32 - 1);
+        let rest_modes = side.pow(d as u32 - 1);
+        let block = (BLOCK_ENTRIES / rest_diff.max(1)).clamp(64, 4096).min(n);
+
+        let mut half = Mat::<c64>::zeros(2 * m + 1, rest_diff);
+        let mut rhs = Mat::<c64>::zeros(side, rest_modes);
+        let mut first = Mat::<c64>::zeros(block, 2 * m + 1);
+        let mut first_y = Mat::<c64>::zeros(block, side);
+        let mut rest = Mat::<c64>::zeros(block, rest_diff);
+        let mut rest_small = Mat::<c64>::zeros(block, rest_modes);
+        let mut pw = vec![vec![c64::new(0.0, 0.0); 2 * radix - 1]; d];
+        let one = c64::new(1.0, 0.0);
+
+        let mut start = 0;
+        while start < n {
+            let rows = block.min(n - start);
+            for r in 0..rows {
+                let i = start + r;
+                for (j, buf) in pw.iter_mut().enumerate() {
+                    powers(omega, x[(j, i)], 2 * m, &mut buf[..radix]);
+                }
+                // First axis: z^Δ for Δ = 0..2m, and y z^k for k = -m..m.
+                for a in 0..=2 * m {
+                    first[(r, a)] = pw[0][2 * m + a];
+                }
+                for a in 0..side {
+                    first_y[(r, a)] = pw[0][m + a] * y[i];
+                }
+                fill_rest(&pw[1..], 2 * m, 2 * m, false, r, &mut rest);
+                fill_rest(&pw[1..], 2 * m, m, false, r, &mut rest_small);
+            }
+            let f = first.as_ref().subrows(0, rows);
+            let fy = first_y.as_ref().subrows(0, rows);
+            let rr = rest.as_ref().subrows(0, rows);
+            let rs = rest_small.as_ref().subrows(0, rows);
+            matmul(half.as_mut(), Accum::Add, f.transpose(), rr, one, Par::Seq);
+            matmul(rhs.as_mut(), Accum::Add, fy.transpose(), rs, one, Par::Seq);
+            start += rows;
+        }
+
+        // Full table over Δ in {-2m..2m}^d, first axis slowest.
+        let total = radix.pow(d as u32);
+        let mut toeplitz = vec![c64::new(0.0, 0.0); total];
+        for a in 0..=2 * m {
+            for r in 0..rest_diff {
+                toeplitz[(a + 2 * m) * rest_diff + r] = half[(a, r)];
+            }
+        }
+        for idx in 0..(2 * m) * rest_diff {
+            toeplitz[idx] = toeplitz[total - 1 - idx].conj();
+        }
+        let rhs = (0..side * rest_modes).map(|k| rhs[(k / rest_modes, k % rest_modes)]).collect();
+        log::debug!(
+            "PIKL assembly: n = {n}, {} modes, {total} frequency differences",
+            basis.n_modes()
+        );
+        Ok(Assembly { basis, n, toeplitz, rhs })
+    }
+
+    /// Solves `(A^H A + n (lambda S + mu P^H T P)) theta = A^H Y` for an assembled data set.
+    ///
+    /// The matrix is built entry by entry from the Toeplitz tables (`O(N^2)`), then factorised
+    /// by Cholesky; if that fails (not numerically positive definite, as can happen with
+    /// `lambda = 0`), by LU with partial pivoting.
+    ///
+    /// # Errors
+    /// [`PinnError::Singular`] if the solution is not finite.
+    ///
+    /// # Panics
+    /// If the assembly was made with another basis.
+    #[track_caller]
+    pub fn solve(&self, assembly: &Assembly) -> Result<PiklModel> {
+        assert_eq!(assembly.basis, self.basis, "PiklConfig::solve: assembly of another basis");
+        let k = self.system_matrix(assembly);
+        let b = Col::<c64>::from_fn(k.nrows(), |i| assembly.rhs[i]);
+        let (theta, method) = solve_hermitian(&k, &b)?;
+        Ok(PiklModel { basis: self.basis, theta, method })
+    }
+
+    /// The Sobolev weight `1 + |k|^{2s} / (2L)^{2s}` of the mode `k`.
+    pub fn sobolev_weight(&self, k: &[i64]) -> f64 {
+        let k2: f64 = k.iter().map(|&v| (v * v) as f64).sum();
+        let two_l = 2.0 * self.basis.half_width();
+        1.0 + k2.powf(self.sobolev_order) / two_l.powf(2.0 * self.sobolev_order)
+    }
+
+    /// The system matrix `A^H A + n (lambda S + mu P^H T P)`.
+    fn system_matrix(&self, assembly: &Assembly) -> Mat<c64> {
+        let basis = self.basis;
+        let (d, m) = (basis.dim(), basis.m());
+        let radix = 4 * m + 1;
+        let n_modes = basis.n_modes();
+        let nf = assembly.n as f64;
+        let modes = basis.modes();
+        let enc: Vec<usize> = modes
+            .iter()
+            .map(|k| k.iter().fold(0, |acc, &v| acc * radix + (v + m as i64) as usize))
+            .collect();
+        let centre = (0..d).fold(0, |acc, _| acc * radix + 2 * m);
+
+        let physics = self.mu > 0.0 && !self.operator.terms().is_empty();
+        let gram: Vec<c64> = if physics {
+            let total = radix.pow(d as u32);
+            let mut delta = vec![0_i64; d];
+            (0..total)
+                .map(|mut idx| {
+                    for j in (0..d).rev() {
+                        delta[j] = (idx % radix) as i64 - 2 * m as i64;
+                        idx /= radix;
+                    }
+                    self.domain.gram_entry(&basis, &delta)
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let symbol: Vec<c64> = modes
+            .iter()
+            .map(|k| self.operator.symbol(k, basis.omega()) * (nf * self.mu).sqrt())
+            .collect();
+
+        let mut mat = Mat::<c64>::zeros(n_modes, n_modes);
+        for j in 0..n_modes {
+            for i in 0..n_modes {
+                let idx = enc[i] + centre - enc[j];
+                let mut v = assembly.toeplitz[idx];
+                if physics {
+                    v += symbol[i].conj() * gram[idx] * symbol[j];
+                }
+                mat[(i, j)] = v;
+            }
+            mat[(j, j)] += c64::new(nf * self.lambda * self.sobolev_weight(&modes[j]), 0.0);
+        }
+        mat
+    }
+}
+
+/// Solves the Hermitian system `k x = b`: Cholesky, then LU if Cholesky fails.
+fn solve_hermitian(k: &Mat<c64>, b: &Col<c64>) -> Result<(Vec<c64>, SolveMethod)> {
+    use faer::linalg::solvers::Solve;
+    let (x, method) = match k.llt(Side::Lower) {
+        Ok(llt) => (llt.solve(b), SolveMethod::Cholesky),
+        Err(_) => {
+            log::debug!("PIKL: Cholesky failed, falling back to LU");
+            (k.partial_piv_lu().solve(b), SolveMethod::Lu)
+        }
+    };
+    let theta: Vec<c64> = x.iter().copied().collect();
+    if theta.iter().any(|v| !(v.re.is_finite() && v.im.is_finite())) {
+        return Err(PinnError::Singular { size: k.nrows(), reason: "the solution is not finite" });
+    }
+    Ok((theta, method))
+}
+
+/// Fills row `r` of `out` with `prod_{j} z_j^{p_j}` over `p_j in -max..=max` (last axis
+/// fastest), from power tables centred at `centre`; conjugated powers if `conj`.
+fn fill_rest(pw: &[Vec<c64>], centre: usize, max: usize, conj: bool, r: usize, out: &mut Mat<c64>) {
+    let side = 2 * max + 1;
+    let get = |j: usize, p: usize| {
+        let v = pw[j][centre - max + p];
+        if conj { v.conj() } else { v }
+    };
+    match pw.len() {
+        0 => out[(r, 0)] = c64::new(1.0, 0.0),
+        1 => {
+            for p in 0..side {
+                out[(r, p)] = get(0, p);
+            }
+        }
+        _ => {
+            for p in 0..side {
+                let a = get(0, p);
+                for q in 0..side {
+                    out[(r, p * side + q)] = a * get(1, q);
+                }
+            }
+        }
+    }
+}
+
+fn check_points(basis: &FourierBasis, x: MatRef<'_, f64>) -> Result<()> {
+    let bound = 2.0 * basis.half_width();
+    for i in 0..x.ncols() {
+        for j in 0..x.nrows() {
+            let v = x[(j, i)];
+            if !v.is_finite() || v.abs() > bound {
+                return Err(PinnError::invalid(
+                    "x",
+                    format!("{v} (point {i}, axis {j})"),
+                    "coordinates in [-2L, 2L]",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+impl PiklModel {
+    /// The coefficients `theta_k`, in flat mode order.
+    pub fn coefficients(&self) -> &[c64] {
+        &self.theta
+    }
+
+    /// The basis.
+    pub fn basis(&self) -> &FourierBasis {
+        &self.basis
+    }
+
+    /// How the system was solved.
+    pub fn method(&self) -> SolveMethod {
+        self.method
+    }
+
+    /// The model of `D f`: coefficients multiplied by the symbol of `op`.
+    ///
+    /// # Panics
+    /// If the operator's dimension differs from the basis's.
+    #[track_caller]
+    pub fn apply_operator(&self, op: &DiffOperator) -> PiklModel {
+        assert_eq!(op.dim(), self.basis.dim(), "PiklModel::apply_operator: wrong dimension");
+        let omega = self.basis.omega();
+        let theta = self
+            .theta
+            .iter()
+            .enumerate()
+            .map(|(i, t)| t * op.symbol(&self.basis.mode(i), omega))
+            .collect();
+        PiklModel { basis: self.basis, theta, method: self.method }
+    }
+
+    /// `Re f(x)` at the points `x` (`d x n`, one per column), by blocks of matrix products.
+    ///
+    /// # Panics
+    /// If `x.nrows() != d`.
+    #[track_caller]
+    pub fn predict(&self, x: MatRef<'_, f64>) -> Vec<f64> {
+        let basis = self.basis;
+        let d = basis.dim();
+        assert_eq!(x.nrows(), d, "PiklModel::predict: x must be d x n");
+        let (m, n) = (basis.m(), x.ncols());
+        let side = 2 * m + 1;
+        let rest_modes = side.pow(d as u32 - 1);
+        let theta = Mat::<c64>::from_fn(side, rest_modes, |a, r| self.theta[a * rest_modes + r]);
+        let block = (BLOCK_ENTRIES / rest_modes).clamp(64, 4096).min(n.max(1));
+        let mut first = Mat::<c64>::zeros(block, side);
+        let mut rest = Mat::<c64>::zeros(block, rest_modes);
+        let mut w = Mat::<c64>::zeros(block, rest_modes);
+        let mut pw = vec![vec![c64::new(0.0, 0.0); side]; d];
+        let mut out = Vec::with_capacity(n);
+        let mut start = 0;
+        while start < n {
+            let rows = block.min(n - start);
+            for r in 0..rows {
+                for (j, buf) in pw.iter_mut().enumerate() {
+                    powers(basis.omega(), x[(j, start + r)], m, buf);
+                }
+                for a in 0..side {
+                    first[(r, a)] = pw[0][a].conj();
+                }
+                fill_rest(&pw[1..], m, m, true, r, &mut rest);
+            }
+            let mut wv = w.as_mut().subrows_mut(0, rows);
+            matmul(
+                wv.as_mut(),
+                Accum::Replace,
+                first.as_ref().subrows(0, rows),
+                theta.as_ref(),
+                c64::new(1.0, 0.0),
+                Par::Seq,
+            );
+            for r in 0..rows {
+                let mut s = 0.0;
+                for c in 0..rest_modes {
+                    let (p, q) = (wv[(r, c)], rest[(r, c)]);
+                    s += p.re * q.re - p.im * q.im;
+                }
+                out.push(s);
+            }
+            start += rows;
+        }
+        out
+    }
+}
+
+/// The outcome of [`select_penalties`].
+#[derive(Debug, Clone)]
+pub struct Selection {
+    /// The configuration with the smallest validation error.
+    pub config: PiklConfig,
+    /// The model fitted with it.
+    pub model: PiklModel,
+    /// Every candidate as `(lambda, mu, validation mean squared error)`.
+    pub table: Vec<(f64, f64, f64)>,
+}
+
+/// Chooses `(lambda, mu)` on a grid by the mean squared error on a validation set.
+///
+/// The training data are assembled once; each candidate costs one solve.
+///
+/// # Errors
+/// [`PinnError::InvalidParameter`] if a grid is empty or holds a negative weight; errors of
+/// [`PiklConfig::assemble`] and [`PiklConfig::solve`].
+///
+/// # Panics
+/// If the shapes of the data do not match the configuration.
+///
+/// # Example
+/// ```
+/// use faer::Mat;
+/// use pinn::{PiklConfig, select_penalties};
+/// let cfg = PiklConfig::builder(1, 1.0).modes(8).build()?;
+/// let x = Mat::from_fn(1, 40, |_, j| -1.0 + j as f64 / 20.0);
+/// let y: Vec<f64> = (0..40).map(|j| x[(0, j)].cos()).collect();
+/// let xv = Mat::from_fn(1, 7, |_, j| -0.9 + 0.3 * j as f64);
+/// let yv: Vec<f64> = (0..7).map(|j| xv[(0, j)].cos()).collect();
+/// let sel = select_penalties(&cfg, x.as_ref(), &y, xv.as_ref(), &yv, &[1e-6, 1.0], &[0.0])?;
+/// assert_eq!(sel.table.len(), 2);
+/// assert!((sel.config.lambda() - 1e-6).abs() < 1e-20);
+/// # Ok::<(), pinn::PinnError>(())
+/// ```
+#[track_caller]
+pub fn select_penalties(
+    config: &PiklConfig,
+    x_train: MatRef<'_, f64>,
+    y_train: &[f64],
+    x_val: MatRef<'_, f64>,
+    y_val: &[f64],
+    lambdas: &[f64],
+    mus: &[f64],
+) -> Result<Selection> {
+    assert_eq!(y_val.len(), x_val.ncols(), "select_penalties: one validation value per point");
+    if lambdas.is_empty() || mus.is_empty() {
+        return Err(PinnError::invalid("grid size", 0, "at least one lambda and one mu"));
+    }
+    let assembly = config.assemble(x_train, y_train)?;
+    let mut best: Option<(f64, PiklConfig, PiklModel)> = None;
+    let mut table = Vec::new();
+    for &lambda in lambdas {
+        for &mu in mus {
+            let cfg = config.with_penalties(lambda, mu)?;
+            let model = cfg.solve(&assembly)?;
+            let err = mse(&model.predict(x_val), y_val);
+            table.push((lambda, mu, err));
+            if best.as_ref().is_none_or(|b| err < b.0) {
+                best = Some((err, cfg, model));
+            }
+        }
+    }
+    let (_, config, model) = best.expect("grid is non-empty");
+    Ok(Selection { config, model, table })
+}
+
+/// Mean squared difference of two equally long slices.
+///
+/// # Panics
+/// If the lengths differ or are zero.
+#[track_caller]
+pub fn mse(a: &[f64], b: &[f64]) -> f64 {
+    assert!(a.len() == b.len() && !a.is_empty(), "mse: lengths differ or are zero");
+    a.iter().zip(b).map(|(p, q)| (p - q) * (p - q)).sum::<f64>() / a.len() as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use megavolt_core::rng::Seed;
+    use rand::RngExt;
+
+    fn random_points(d: usize, n: usize, l: f64, seed: u64) -> Mat<f64> {
+        let mut rng = Seed::new(seed).stream("points");
+        Mat::from_fn(d, n, |_, _| rng.random_range(-l..l))
+    }
+
+    #[test]
+    fn toeplitz_assembly_matches_dense_product() {
+        for d in 1..=3 {
+            let cfg = PiklConfig::builder(d, 0.5).modes(2).build().unwrap();
+            let basis = *cfg.basis();
+            let x = random_points(d, 37, 0.5, 3);
+            let y: Vec<f64> = (0..37).map(|i| (i as f64).sin()).collect();
+            let asm = cfg.assemble(x.as_ref(), &y).unwrap();
+            let modes = basis.modes();
+            let pt = |i: usize| (0..d).map(|j| x[(j, i)]).collect::<Vec<_>>();
+            for (a, ka) in modes.iter().enumerate().step_by(7) {
+                for kb in modes.iter().step_by(5) {
+                    let delta: Vec<i64> = ka.iter().zip(kb).map(|(p, q)| p - q).collect();
+                    let dense: c64 = (0..37)
+                        .map(|i| basis.eval(ka, &pt(i)).conj() * basis.eval(kb, &pt(i)))
+                        .sum();
+                    assert!((asm.toeplitz_entry(&delta) - dense).norm() < 1e-12, "d = {d}");
+                }
+                let b: c64 = (0..37).map(|i| basis.eval(ka, &pt(i)).conj() * y[i]).sum();
+                assert!((asm.rhs()[a] - b).norm() < 1e-12);
+            }
+        }
+    }
+
+    #[test]
+    fn interpolates_when_modes_exceed_points() {
+        // n = 10 <= N, mu = 0, lambda tiny: the fit interpolates the data.
+        let cfg = PiklConfig::builder(1, 1.0).modes(15).lambda(1e-12).build().unwrap();
+        let x = random_points(1, 10, 1.0, 5);
+        let y: Vec<f64> = (0..10).map(|i| (3.0 * x[(0, i)]).cos() + 0.1 * i as f64).collect();
+        let model = cfg.fit(x.as_ref(), &y).unwrap();
+        let pred = model.predict(x.as_ref());
+        let rel = mse(&pred, &y).sqrt() / mse(&y, &[0.0; 10]).sqrt();
+        assert!(rel < 1e-8, "relative training residual {rel}");
+    }
+
+    #[test]
+    fn prediction_matches_direct_sum_and_physics_term_matches_quadrature() {
+        let op =
+            DiffOperator::derivative(2, 0, 1).unwrap() + DiffOperator::derivative(2, 1, 2).unwrap();
+        let cfg = PiklConfig::builder(2, 0.5)
+            .modes(3)
+            .lambda(1e-3)
+            .mu(0.5)
+            .operator(op.clone())
+            .build()
+            .unwrap();
+        let x = random_points(2, 60, 0.5, 9);
+        let y: Vec<f64> = (0..60).map(|i| x[(0, i)] * x[(1, i)]).collect();
+        let model = cfg.fit(x.as_ref(), &y).unwrap();
+        let basis = *cfg.basis();
+        let pred = model.predict(x.as_ref());
+        for i in [0, 17, 59] {
+            let pt = [x[(0, i)], x[(1, i)]];
+            let direct: c64 = basis
+                .modes()
+                .iter()
+                .zip(model.coefficients())
+                .map(|(k, t)| t * basis.eval(k, &pt))
+                .sum();
+            assert!((pred[i] - direct.re).abs() < 1e-12);
+        }
+        // theta^H P^H T P theta equals (4L)^{-2} int_Omega |Df|^2.
+        let df = model.apply_operator(&op);
+        // Composite Simpson rule, error O(h^4).
+        let nq = 300;
+        let h = 1.0 / nq as f64;
+        let simpson = |i: usize| {
+            if i == 0 || i == nq {
+                1.0
+            } else if i % 2 == 1 {
+                4.0
+            } else {
+                2.0
+            }
+        };
+        let mut integral = 0.0;
+        for i in 0..=nq {
+            for j in 0..=nq {
+                let pt = [-0.5 + i as f64 * h, -0.5 + j as f64 * h];
+                let v: c64 = basis
+                    .modes()
+                    .iter()
+                    .zip(df.coefficients())
+                    .map(|(k, t)| t * basis.eval(k, &pt))
+                    .sum();
+                integral += v.norm_sqr() * simpson(i) * simpson(j) * h * h / 9.0;
+            }
+        }
+        let mut quad = c64::new(0.0, 0.0);
+        for (a, ka) in basis.modes().iter().enumerate() {
+            for (b, kb) in basis.modes().iter().enumerate() {
+                let delta = [ka[0] - kb[0], ka[1] - kb[1]];
+                quad += df.coefficients()[a].conj()
+                    * cfg.domain().gram_entry(&basis, &delta)
+                    * df.coefficients()[b];
+            }
+        }
+        assert!((quad.re - integral / 4.0).abs() < 1e-7 * integral, "{quad} vs {}", integral / 4.0);
+    }
+
+    #[test]
+    fn invalid_configs_are_rejected() {
+        assert!(PiklConfig::builder(1, 1.0).lambda(-1.0).build().is_err());
+        assert!(PiklConfig::builder(1, 1.0).mu(f64::NAN).build().is_err());
+        assert!(PiklConfig::builder(2, 1.0).operator(DiffOperator::identity(1)).build().is_err());
+        let cfg = PiklConfig::builder(1, 1.0).build().unwrap();
+        let far = Mat::from_fn(1, 1, |_, _| 2.5);
+        assert!(cfg.fit(far.as_ref(), &[0.0]).is_err());
+    }
+}
