@@ -287,3 +287,124 @@ mod experiments {
         assert!(s.data[1][0] >= 30.0);
     }
 }
+
+/// Wall-clock check of the quick scale (run with
+/// `cargo test --release -p attention-flow -- --ignored --nocapture`).
+mod timing {
+    use megavolt_core::Scale;
+    use megavolt_core::experiment::silent_context;
+
+    #[test]
+    #[ignore = "timing: cargo test --release -- --ignored --nocapture"]
+    fn quick_scale_experiments_timing() {
+        for e in attention_flow::experiments() {
+            let start = std::time::Instant::now();
+            let out = e.run(&silent_context(1, Scale::Quick)).unwrap();
+            let secs = start.elapsed().as_secs_f64();
+            eprintln!("{}: {secs:.2} s, all_pass = {}", e.name(), out.all_pass());
+            for m in &out.metrics {
+                eprintln!("  {} = {:.6e} (pass {:?})", m.name, m.value, m.pass);
+            }
+            for n in &out.notes {
+                eprintln!("  note: {n}");
+            }
+        }
+    }
+}
+
+mod numerics {
+    use super::*;
+    use attention_flow::{EvalMode, Evaluation, Head, Transformer};
+    use faer::Mat;
+
+    /// Dense and blocked (streaming) evaluations agree to rounding.
+    #[test]
+    fn blocked_evaluation_matches_dense() {
+        let (d, n) = (64, 700);
+        let x = tokens::uniform(megavolt_core::Seed::new(21), "tokens", d, n);
+        let dense = SphereAttention::sa(5.0)
+            .unwrap()
+            .with_evaluation(Evaluation { mode: EvalMode::Dense, ..Evaluation::default() })
+            .velocity(x.as_ref());
+        for eval in [
+            Evaluation { mode: EvalMode::Blocked { block: 64 }, ..Evaluation::default() },
+            // A budget of 100 columns of scores: the automatic mode streams.
+            Evaluation { memory_budget: 8 * n * 100, ..Evaluation::default() },
+        ] {
+            assert!(eval.block_size(n) < n);
+            let v = SphereAttention::sa(5.0).unwrap().with_evaluation(eval).velocity(x.as_ref());
+            let err = megavolt_core::linalg::max_abs_diff(v.as_ref(), dense.as_ref());
+            assert!(err < 1e-14, "{err:e}");
+        }
+    }
+
+    /// n = 16384 tokens in d = 64 run in streaming mode (scores of 2 GiB would not fit the
+    /// default 128 MiB budget).
+    #[test]
+    #[ignore = "paper scale: cargo test --release -- --ignored"]
+    fn streaming_16384_tokens() {
+        let (d, n) = (64, 16384);
+        let x = tokens::uniform(megavolt_core::Seed::new(22), "tokens", d, n);
+        let model = SphereAttention::sa(8.0).unwrap();
+        assert!(model.evaluation().block_size(n) < n);
+        let v = model.velocity(x.as_ref());
+        assert!(megavolt_core::linalg::all_finite(v.as_ref()));
+        for j in (0..n).step_by(997) {
+            let dot: f64 = (0..d).map(|i| v[(i, j)] * x[(i, j)]).sum();
+            assert!(dot.abs() < 1e-14);
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "V is 3x3 but must be 2x2")]
+    fn mismatched_value_matrix_panics() {
+        let _ = Head::new(Mat::identity(2, 2), Mat::identity(2, 2), Mat::identity(3, 3));
+    }
+
+    #[test]
+    #[should_panic(expected = "Q is 2x3 but K is 3x3")]
+    fn mismatched_query_key_panics() {
+        let _ = Head::new(Mat::zeros(2, 3), Mat::zeros(3, 3), Mat::identity(3, 3));
+    }
+
+    #[test]
+    #[should_panic(expected = "tokens have 3 rows, the field expects 2")]
+    fn tokens_of_wrong_dimension_panic() {
+        let model = Transformer::new(vec![Head::identity(2)], 1.0).unwrap();
+        let x = tokens::uniform(megavolt_core::Seed::new(1), "tokens", 3, 4);
+        let _ =
+            simulate(&model, x.as_ref(), 1.0, Scheme::Rk4 { step: 0.1 }, &SimOptions::default());
+    }
+
+    #[test]
+    fn non_finite_matrices_are_typed_errors() {
+        let mut v = Mat::<f64>::identity(2, 2);
+        v[(0, 1)] = f64::INFINITY;
+        match Head::new(Mat::identity(2, 2), Mat::identity(2, 2), v) {
+            Err(AttentionError::InvalidParameter { name, .. }) => assert_eq!(name, "V"),
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+mod snapshot {
+    use super::*;
+
+    /// A seeded SA trajectory (n = 6 on S^2, beta = 2, RK4 h = 0.05, t = 5), rounded to 8
+    /// decimals, and the integrator's counters.
+    #[test]
+    fn seeded_sa_trajectory() {
+        let x0 = tokens::uniform(megavolt_core::Seed::new(2024), "tokens", 3, 6);
+        let model = SphereAttention::sa(2.0).unwrap();
+        let opts = SimOptions { output: Output::Times(vec![1.0, 5.0]), ..SimOptions::default() };
+        let traj = simulate(&model, x0.as_ref(), 5.0, Scheme::Rk4 { step: 0.05 }, &opts).unwrap();
+        let mut s = format!("steps {} rhs_evals {}\n", traj.stats.accepted, traj.stats.rhs_evals);
+        for (t, x) in traj.t.iter().zip(&traj.x) {
+            s += &format!("t = {t}\n");
+            for j in 0..6 {
+                s += &format!("  {:+.8} {:+.8} {:+.8}\n", x[(0, j)], x[(1, j)], x[(2, j)]);
+            }
+        }
+        insta::assert_snapshot!(s);
+    }
+}
