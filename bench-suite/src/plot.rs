@@ -75,7 +75,9 @@ fn padded_range(lo: f64, hi: f64) -> (f64, f64) {
     (lo - pad, hi + pad)
 }
 
-fn tick_label(v: f64, log: bool) -> String {
+fn tick_label(v: f64, log: bool, span: f64) -> String {
+    // Ticks at zero come out as rounding noise (e.g. -5.6e-17) from the axis arithmetic.
+    let v = if v.abs() <= 1e-9 * span { 0.0 } else { v };
     if log {
         if (v - v.round()).abs() < 1e-9 {
             format!("1e{}", v.round() as i64)
@@ -126,8 +128,8 @@ fn draw_panel<DB: DrawingBackend>(
         .y_desc(panel.y_label.as_str())
         .x_labels(6)
         .y_labels(6)
-        .x_label_formatter(&|v| tick_label(*v, lx))
-        .y_label_formatter(&|v| tick_label(*v, ly))
+        .x_label_formatter(&|v| tick_label(*v, lx, x1 - x0))
+        .y_label_formatter(&|v| tick_label(*v, ly, y1 - y0))
         .light_line_style(WHITE)
         .draw()
         .map_err(|e| anyhow!("{e}"))?;
@@ -146,9 +148,15 @@ fn draw_panel<DB: DrawingBackend>(
                 .map_err(|e| anyhow!("{e}"))?,
         };
         if !legend.is_empty() {
-            series.label(legend).legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
-            });
+            if curve.style == Style::Points {
+                series
+                    .label(legend)
+                    .legend(move |(x, y)| Circle::new((x + 8, y), 3, color.filled()));
+            } else {
+                series.label(legend).legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
+                });
+            }
         }
     }
     if panel.curves.iter().any(|c| !c.label.is_empty()) {

@@ -16,7 +16,8 @@ fn tag(crate_name: &'static str, list: Vec<Box<dyn Experiment>>) -> impl Iterato
 
 /// All registered experiments.
 pub fn all() -> Vec<Entry> {
-    let v: Vec<Entry> = Vec::new();
-    let _ = tag;
+    let mut v: Vec<Entry> = Vec::new();
+    v.extend(tag("attention-flow", attention_flow::experiments()));
+    v.extend(tag("lipschitz", lipschitz::experiments()));
     v
 }

@@ -37,6 +37,11 @@ fn fmt_num(v: f64) -> String {
     }
 }
 
+/// Escapes the characters that would break a Markdown table cell.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|")
+}
+
 fn verdict(pass: Option<bool>) -> &'static str {
     match pass {
         Some(true) => "pass",
@@ -105,10 +110,10 @@ pub fn render(records: &[ExperimentRecord], extra_sections: &[(String, String)])
                 s,
                 "| `{}` | {} | {} | {} | {} | {} |",
                 r.name,
-                m.name,
+                cell(&m.name),
                 value,
                 reference,
-                check,
+                cell(&check),
                 verdict(m.pass)
             );
         }
