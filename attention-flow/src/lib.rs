@@ -17,6 +17,7 @@
 //! | [`hardmax`] | zero-temperature attention as a Frank–Wolfe step |
 //! | [`simulate`] | RK4, Dormand–Prince and Euler integration with collapse events and cluster logs |
 //! | [`observables`] | Gram matrix, cluster counts, energy in overflow-safe forms |
+//! | [`circle`] | two point clusters on the circle: speed and merge time |
 //! | [`equiangular`] | the scalar ODE of the common inner product of equiangular tokens |
 //! | [`tokens`] | validation, normalisation and standard starting configurations |
 //! | [`mod@experiments`] | the `megavolt reproduce` experiments of this crate |
@@ -40,6 +41,7 @@
 //!   self-attention dynamics", NeurIPS 2023, arXiv:2305.05465.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod circle;
 pub mod equiangular;
 mod error;
 pub mod experiments;
@@ -56,7 +58,7 @@ mod transformer;
 pub use error::{AttentionError, Result};
 pub use field::TokenField;
 pub use kernel::{EvalMode, Evaluation, Normalization, Workspace};
-pub use simulate::{Scheme, SimOptions, Trajectory, simulate};
+pub use simulate::{MergeEvent, Scheme, SimOptions, Trajectory, simulate};
 pub use sphere::SphereAttention;
 pub use transformer::{Head, Transformer, expm, rescaled};
 

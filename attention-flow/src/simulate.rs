@@ -42,6 +42,7 @@ pub enum Scheme {
 /// | `output` | [`Output::Final`] | which states are kept |
 /// | `collapse_tol` | `None` | stop when `min_{i != j} <x_i, x_j> >= 1 - collapse_tol` |
 /// | `cluster_delta` | `None` | log the cluster count (threshold `1 - delta`) after every step |
+/// | `merge` | `None` | stop when two tokens of different groups come within `<x_i, x_j> >= 1 - delta` |
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SimOptions {
     /// States to keep.
@@ -50,6 +51,33 @@ pub struct SimOptions {
     pub collapse_tol: Option<f64>,
     /// Cluster threshold `delta` of the cluster log, in `(0, 2)`.
     pub cluster_delta: Option<f64>,
+    /// Terminal merge event between labelled groups of tokens.
+    pub merge: Option<MergeEvent>,
+}
+
+/// A terminal event: the first time two tokens with different group labels satisfy
+/// `<x_i, x_j> >= 1 - delta` (the function `max_{label_i != label_j} <x_i, x_j> - (1 - delta)`
+/// crosses zero upwards), located to `1e-10` in time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MergeEvent {
+    /// Group label of every token.
+    pub labels: Vec<usize>,
+    /// Merge threshold, in `(0, 2)`.
+    pub delta: f64,
+}
+
+/// `max_{labels_i != labels_j} <x_i, x_j>` (`-inf` if all labels agree).
+pub(crate) fn max_inter_group_inner_product(x: MatRef<'_, f64>, labels: &[usize]) -> f64 {
+    let g = crate::observables::gram(x);
+    let mut m = f64::NEG_INFINITY;
+    for j in 0..x.ncols() {
+        for i in 0..j {
+            if labels[i] != labels[j] {
+                m = m.max(g[(i, j)]);
+            }
+        }
+    }
+    m
 }
 
 /// The result of [`simulate`].
@@ -65,6 +93,8 @@ pub struct Trajectory {
     pub x_end: Mat<f64>,
     /// Located collapse time, if the collapse event fired.
     pub collapse_time: Option<f64>,
+    /// Located merge time of [`SimOptions::merge`], if it fired.
+    pub merge_time: Option<f64>,
     /// `(t, count)` at the initial time and at every step where the cluster count changed.
     pub cluster_log: Vec<(f64, usize)>,
     /// Work counters of the integrator.
@@ -135,6 +165,16 @@ pub fn simulate<F: TokenField>(
     }
     check_tol("collapse_tol", options.collapse_tol)?;
     check_tol("cluster_delta", options.cluster_delta)?;
+    if let Some(m) = &options.merge {
+        check_tol("merge.delta", Some(m.delta))?;
+        if m.labels.len() != x0.ncols() {
+            return Err(AttentionError::invalid(
+                "merge.labels",
+                format!("{} labels for {} tokens", m.labels.len(), x0.ncols()),
+                "one label per token",
+            ));
+        }
+    }
     let y0 = if field.on_sphere() {
         tokens::normalized("x0", x0)?
     } else {
@@ -166,6 +206,15 @@ pub fn simulate<F: TokenField>(
         solver =
             solver.event(Event::new(g).direction(Direction::Rising).terminal().tolerance(1e-10));
     }
+    let merge_index = options.collapse_tol.map_or(0, |_| 1);
+    if let Some(m) = &options.merge {
+        let (labels, delta) = (m.labels.clone(), m.delta);
+        let g = move |_t: f64, y: &Mat<f64>| {
+            max_inter_group_inner_product(y.as_ref(), &labels) - (1.0 - delta)
+        };
+        solver =
+            solver.event(Event::new(g).direction(Direction::Rising).terminal().tolerance(1e-10));
+    }
 
     let mut ws = Workspace::new();
     let sol = solver
@@ -181,13 +230,17 @@ pub fn simulate<F: TokenField>(
             CoreError::NonFinite { step, time } => AttentionError::NonFinite { step, time },
             other => AttentionError::Core(other),
         })?;
-    let collapse_time = sol.events.first().map(|e| e.t);
+    let collapse_time =
+        options.collapse_tol.and(sol.events.iter().find(|e| e.event == 0).map(|e| e.t));
+    let merge_time =
+        options.merge.as_ref().and(sol.events.iter().find(|e| e.event == merge_index).map(|e| e.t));
     Ok(Trajectory {
         t: sol.t,
         x: sol.y,
         t_end: sol.t_end,
         x_end: sol.y_end,
         collapse_time,
+        merge_time,
         cluster_log,
         stats: sol.stats,
     })

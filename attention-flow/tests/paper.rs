@@ -408,3 +408,42 @@ mod snapshot {
         insta::assert_snapshot!(s);
     }
 }
+
+mod metastable {
+    use super::*;
+    use attention_flow::MergeEvent;
+    use attention_flow::circle::two_cluster_time;
+    use megavolt_core::ode::AdaptiveOptions;
+
+    /// Two point clusters of sizes 2 and 3 on the circle merge at the time given by the
+    /// quadrature of their reduced ODE; the event is located, not read off a grid.
+    #[test]
+    fn point_cluster_merge_time_matches_quadrature() {
+        let (beta, gap, delta) = (6.0, 1.0, 1e-3);
+        let x0 = tokens::circle(&[0.3, 0.3, 0.3 + gap, 0.3 + gap, 0.3 + gap]);
+        let opts = SimOptions {
+            merge: Some(MergeEvent { labels: vec![0, 0, 1, 1, 1], delta }),
+            ..SimOptions::default()
+        };
+        let scheme = Scheme::DormandPrince(AdaptiveOptions::tolerances(1e-10, 1e-12));
+        let traj =
+            simulate(&SphereAttention::sa(beta).unwrap(), x0.as_ref(), 1e4, scheme, &opts).unwrap();
+        let t = traj.merge_time.unwrap();
+        let t_ref = two_cluster_time(beta, 2.0, 3.0, gap, (1.0f64 - delta).acos()).unwrap();
+        assert!((t / t_ref - 1.0).abs() < 1e-6, "{t} vs {t_ref}");
+        assert!((traj.t_end - t).abs() < 1e-15);
+    }
+
+    #[test]
+    fn metastability_experiment_passes() {
+        let e = attention_flow::experiments()
+            .into_iter()
+            .find(|e| e.name() == "metastability")
+            .unwrap();
+        let out = e
+            .run(&megavolt_core::experiment::silent_context(3, megavolt_core::Scale::Quick))
+            .unwrap();
+        assert!(out.all_pass(), "{:?}", out.metrics);
+        assert_eq!(out.metrics.iter().filter(|m| m.pass == Some(true)).count(), 4);
+    }
+}

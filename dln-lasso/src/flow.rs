@@ -268,7 +268,7 @@ impl MirrorFlow {
                 for (i, (old, new)) in sigma.iter().zip(&h2.sigma).enumerate() {
                     let (a, b) = (old.abs(), new.abs());
                     if (a < threshold) != (b < threshold) {
-                        let frac = (threshold - a) / (b - a);
+                        let frac = self.crossing(problem, &map, (&sigma, &w), hs, i, (a, b));
                         let sign = if b >= threshold { new.signum() } else { old.signum() };
                         out.activations.push(Activation {
                             coord: i,
@@ -299,6 +299,40 @@ impl MirrorFlow {
         out.activations.sort_by(|a, b| a.s.total_cmp(&b.s));
         log::debug!("mirror flow: {:?}", out.stats);
         Ok(out)
+    }
+
+    /// Fraction of the step `h` at which `|sigma_i|` crosses the threshold: bisection on
+    /// single Radau steps of the fractional size (each as accurate as the step itself), started
+    /// from the linear interpolant's bracket.
+    fn crossing(
+        &self,
+        problem: &Problem,
+        map: &MirrorMap,
+        start: (&[f64], &[f64]),
+        h: f64,
+        i: usize,
+        ends: (f64, f64),
+    ) -> f64 {
+        let threshold = self.config.parametrization.threshold();
+        let rising = ends.1 >= threshold;
+        let (mut lo, mut hi) = (0.0_f64, 1.0_f64);
+        let linear = (threshold - ends.0) / (ends.1 - ends.0);
+        for it in 0..60 {
+            let mid = if it == 0 { linear.clamp(1e-3, 1.0 - 1e-3) } else { 0.5 * (lo + hi) };
+            let Some(st) = self.radau_step(problem, map, start.0, start.1, mid * h) else {
+                return linear;
+            };
+            let above = st.sigma[i].abs() >= threshold;
+            if above == rising {
+                hi = mid;
+            } else {
+                lo = mid;
+            }
+            if (hi - lo) * h < 1e-15 * (1.0 + h) {
+                break;
+            }
+        }
+        0.5 * (lo + hi)
     }
 
     /// One Radau IIA step of size `h` from `(sigma, w)`; `None` if Newton fails.

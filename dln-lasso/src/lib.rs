@@ -15,6 +15,8 @@
 //! | [`lars`] | the exact lasso path (LARS with the lasso modification) and plain LAR |
 //! | [`mirror`] | mirror coordinates of the network, parametrisations `u ⊙ v` and `u ⊙ u`, initialisations |
 //! | [`flow`] | gradient flow in mirror coordinates, Radau IIA with step doubling, activations |
+//! | [`gd`] | gradient descent on the weights, `u ⊙ v` and `u ⊙ u` |
+//! | [`saddle`] | the saddle-to-saddle limit algorithm and sign-constrained least squares |
 //! | [`exact`] | closed-form flow of one separable coordinate (orthogonal designs) |
 //! | [`cd`] | coordinate descent on a grid: warm starts, duality-gap stopping, gap-safe screening, non-negative lasso |
 //!
@@ -38,9 +40,11 @@ pub mod data;
 pub mod error;
 pub mod exact;
 pub mod flow;
+pub mod gd;
 pub mod lars;
 pub mod mirror;
 pub mod problem;
+pub mod saddle;
 pub mod synthetic;
 
 pub use error::{DlnError, Result};

@@ -1,1 +1,297 @@
-//! LipSDP (placeholder until the solver interface is written).
+//! LipSDP-Neuron (Fazlyab et al., 2019) solved with the clarabel interior-point solver.
+//!
+//! With `x_0` the input and `x_1, ..., x_l` the hidden activations of a ReLU network
+//! (slope-restricted in `[alpha, beta] = [0, 1]`), and `T = diag(lambda) >= 0` one multiplier per
+//! hidden unit, the l2 Lipschitz constant satisfies `L <= sqrt(rho)` whenever
+//!
+//! ```text
+//! M(rho, T) = [A; B]^T [[-2 alpha beta T, (alpha + beta) T], [(alpha + beta) T, -2 T]] [A; B]
+//!             + diag(-rho I, 0, ..., 0, W_last^T W_last)  <=  0,
+//! A = [blkdiag(W_1, ..., W_{m-1}), 0],   B = [0, I],
+//! ```
+//!
+//! (Fazlyab et al. 2019, Theorem 2 with the Neuron parametrisation of `T`). With
+//! `alpha = 0, beta = 1`, `M` is block tridiagonal: diagonal blocks `-rho I`, `-2 T_k`, and
+//! `-2 T_last + W_m^T W_m`; off-diagonal blocks `T_k W_k`. The semidefinite program
+//! `min rho` over `(rho, lambda >= 0)` is passed to clarabel in its conic form
+//! `s = b - A x`, `s` in the positive-semidefinite triangle cone (upper triangle by columns,
+//! off-diagonal entries scaled by `sqrt 2`) and the non-negative cone.
+//!
+//! The bound is certified up to the solver's feasibility tolerance; [`LipSdp::lmi_max_eigenvalue`]
+//! reports the largest eigenvalue of `M` at the returned point (`<= 0` up to rounding when the
+//! LMI holds).
+//!
+//! Needs the crate feature `lipsdp`, a system OpenBLAS and gfortran (Debian packages
+//! `libopenblas-dev` and `gfortran`).
+//!
+//! # References
+//! M. Fazlyab, A. Robey, H. Hassani, M. Morari and G. J. Pappas, *Efficient and accurate
+//! estimation of Lipschitz constants for deep neural networks*, NeurIPS 2019, Theorem 2.
+//! P. J. Goulart and Y. Chen, *Clarabel: an interior-point solver for conic programs with
+//! quadratic objectives*, arXiv:2405.12762, 2024.
+
+use clarabel::algebra::CscMatrix;
+use clarabel::solver::{
+    DefaultSettingsBuilder, DefaultSolver, IPSolver, SolverStatus, SupportedConeT,
+};
+use faer::{Mat, Side};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{LipError, Result};
+use crate::network::ReluNet;
+use crate::norms::mul;
+
+/// Result of [`lipsdp_neuron`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LipSdp {
+    /// `sqrt(rho)`, the l2 upper bound.
+    pub value: f64,
+    /// The optimal `rho`.
+    pub rho: f64,
+    /// The multipliers `lambda`, one per hidden unit, layer by layer.
+    pub multipliers: Vec<f64>,
+    /// Largest eigenvalue of `M(rho, lambda)` at the solution (`<= 0` up to tolerance).
+    pub lmi_max_eigenvalue: f64,
+    /// Interior-point iterations.
+    pub iterations: u32,
+    /// Solver wall time in seconds.
+    pub solve_time: f64,
+    /// Size of the LMI (`n_0 + hidden units`).
+    pub lmi_size: usize,
+}
+
+/// Configuration of [`lipsdp_neuron`].
+///
+/// | field | default | meaning | valid |
+/// |---|---|---|---|
+/// | `tol` | 1e-8 | clarabel's gap and feasibility tolerances | `[1e-12, 1e-2]` |
+/// | `max_iter` | 200 | interior-point iterations | `>= 1` |
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct LipSdpConfig {
+    tol: f64,
+    max_iter: u32,
+}
+
+impl Default for LipSdpConfig {
+    fn default() -> Self {
+        Self { tol: 1e-8, max_iter: 200 }
+    }
+}
+
+impl LipSdpConfig {
+    /// A validated configuration.
+    ///
+    /// # Errors
+    /// [`LipError::InvalidParameter`] if `tol` is outside `[1e-12, 1e-2]` or `max_iter == 0`.
+    pub fn new(tol: f64, max_iter: u32) -> Result<Self> {
+        if !(1e-12..=1e-2).contains(&tol) {
+            return Err(LipError::invalid("tol", tol, "in [1e-12, 1e-2]"));
+        }
+        if max_iter == 0 {
+            return Err(LipError::invalid("max_iter", max_iter, "at least 1"));
+        }
+        Ok(Self { tol, max_iter })
+    }
+}
+
+/// Column-major upper-triangle index of `(i, j)`, `i <= j`.
+fn tri(i: usize, j: usize) -> usize {
+    j * (j + 1) / 2 + i
+}
+
+/// LipSDP-Neuron l2 upper bound of a ReLU network with at least one hidden layer (see the
+/// [module documentation](self)).
+///
+/// ```
+/// use lipschitz::{ReluNet, lipsdp::{LipSdpConfig, lipsdp_neuron}};
+/// // |x| = relu(x) + relu(-x): LipSDP gives 1.
+/// let abs = ReluNet::new(vec![faer::mat![[1.0], [-1.0]], faer::mat![[1.0, 1.0]]], None)?;
+/// let r = lipsdp_neuron(&abs, &LipSdpConfig::default())?;
+/// assert!((r.value - 1.0).abs() < 1e-5);
+/// # Ok::<(), lipschitz::LipError>(())
+/// ```
+///
+/// # Errors
+/// [`LipError::InvalidParameter`] if the network has no hidden layer; [`LipError::Solver`] if
+/// clarabel does not reach `Solved` or `AlmostSolved`; [`LipError::Decomposition`] if the
+/// eigenvalue check fails.
+pub fn lipsdp_neuron(net: &ReluNet, config: &LipSdpConfig) -> Result<LipSdp> {
+    let m = net.depth();
+    if m < 2 {
+        return Err(LipError::invalid("network depth", m, "at least one hidden layer"));
+    }
+    let sizes = net.sizes();
+    // Block offsets of x_0, x_1, ..., x_{m-1} in the LMI.
+    let mut offset = vec![0usize; m];
+    for k in 1..m {
+        offset[k] = offset[k - 1] + sizes[k - 1];
+    }
+    let n = offset[m - 1] + sizes[m - 1];
+    let n_units = n - sizes[0];
+    let n_var = 1 + n_units;
+    let tri_len = n * (n + 1) / 2;
+
+    // b = svec(-M_0), M_0 = W_m^T W_m in the last block.
+    let w_last = &net.weights()[m - 1];
+    let gram = mul(w_last.transpose(), w_last.as_ref());
+    let mut b = vec![0.0; tri_len + n_units];
+    let o = offset[m - 1];
+    let s2 = std::f64::consts::SQRT_2;
+    for j in 0..gram.ncols() {
+        for i in 0..=j {
+            b[tri(o + i, o + j)] = -gram[(i, j)] * if i == j { 1.0 } else { s2 };
+        }
+    }
+
+    // Columns of A: svec(M_k) for each variable, then -I for lambda >= 0.
+    let (mut rows, mut cols, mut vals) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..sizes[0] {
+        rows.push(tri(i, i));
+        cols.push(0);
+        vals.push(-1.0);
+    }
+    let mut var = 1;
+    for k in 1..m {
+        let w = &net.weights()[k - 1];
+        for u in 0..sizes[k] {
+            let diag = offset[k] + u;
+            rows.push(tri(diag, diag));
+            cols.push(var);
+            vals.push(-2.0);
+            // Off-diagonal block (unit u of layer k, row of W_k) and its transpose.
+            for c in 0..w.ncols() {
+                let (r, cc) = (offset[k - 1] + c, diag);
+                let (i, j) = if r <= cc { (r, cc) } else { (cc, r) };
+                if w[(u, c)] != 0.0 {
+                    rows.push(tri(i, j));
+                    cols.push(var);
+                    vals.push(w[(u, c)] * s2);
+                }
+            }
+            rows.push(tri_len + var - 1);
+            cols.push(var);
+            vals.push(-1.0);
+            var += 1;
+        }
+    }
+    let a = CscMatrix::new_from_triplets(tri_len + n_units, n_var, rows, cols, vals);
+    let p = CscMatrix::zeros((n_var, n_var));
+    let mut q = vec![0.0; n_var];
+    q[0] = 1.0;
+    let cones = [SupportedConeT::PSDTriangleConeT(n), SupportedConeT::NonnegativeConeT(n_units)];
+    let settings = DefaultSettingsBuilder::default()
+        .verbose(false)
+        .max_iter(config.max_iter)
+        .tol_gap_abs(config.tol)
+        .tol_gap_rel(config.tol)
+        .tol_feas(config.tol)
+        .build()
+        .map_err(|e| LipError::Solver { status: format!("settings: {e:?}") })?;
+    let mut solver = DefaultSolver::new(&p, &q, &a, &b, &cones, settings)
+        .map_err(|e| LipError::Solver { status: format!("setup: {e:?}") })?;
+    solver.solve();
+    let sol = &solver.solution;
+    if !matches!(sol.status, SolverStatus::Solved | SolverStatus::AlmostSolved) {
+        return Err(LipError::Solver { status: format!("{:?}", sol.status) });
+    }
+    let rho = sol.x[0];
+    let multipliers: Vec<f64> = sol.x[1..].iter().map(|v| v.max(0.0)).collect();
+    let lmi = assemble(net, &offset, n, rho, &multipliers, &gram);
+    let eig = lmi
+        .self_adjoint_eigenvalues(Side::Lower)
+        .map_err(|_| LipError::Decomposition { rows: n, cols: n })?;
+    let lmi_max_eigenvalue = eig.last().copied().unwrap_or(0.0);
+    log::debug!(
+        "lipsdp: n = {n}, rho = {rho}, {} iterations, max eig {lmi_max_eigenvalue:e}",
+        sol.iterations
+    );
+    Ok(LipSdp {
+        value: rho.max(0.0).sqrt(),
+        rho,
+        multipliers,
+        lmi_max_eigenvalue,
+        iterations: sol.iterations,
+        solve_time: sol.solve_time,
+        lmi_size: n,
+    })
+}
+
+/// The dense matrix `M(rho, lambda)`.
+fn assemble(
+    net: &ReluNet,
+    offset: &[usize],
+    n: usize,
+    rho: f64,
+    lambda: &[f64],
+    gram: &Mat<f64>,
+) -> Mat<f64> {
+    let m = net.depth();
+    let sizes = net.sizes();
+    let mut lmi = Mat::<f64>::zeros(n, n);
+    for i in 0..sizes[0] {
+        lmi[(i, i)] = -rho;
+    }
+    let mut var = 0;
+    for k in 1..m {
+        let w = &net.weights()[k - 1];
+        for u in 0..sizes[k] {
+            let d = offset[k] + u;
+            lmi[(d, d)] -= 2.0 * lambda[var];
+            for c in 0..w.ncols() {
+                let r = offset[k - 1] + c;
+                lmi[(d, r)] += lambda[var] * w[(u, c)];
+                lmi[(r, d)] += lambda[var] * w[(u, c)];
+            }
+            var += 1;
+        }
+    }
+    let o = offset[m - 1];
+    for j in 0..gram.ncols() {
+        for i in 0..gram.nrows() {
+            lmi[(o + i, o + j)] += gram[(i, j)];
+        }
+    }
+    lmi
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exact::{ExactConfig, exact_lipschitz};
+    use crate::norms::Norm;
+    use megavolt_core::Seed;
+
+    #[test]
+    fn between_exact_and_product_on_random_networks() {
+        for k in 0..4u64 {
+            let net =
+                ReluNet::random(&[2, 6, 5, 1], 2f64.sqrt(), 0.5, &mut Seed::new(k).stream("net"))
+                    .unwrap();
+            let r = lipsdp_neuron(&net, &LipSdpConfig::default()).unwrap();
+            let exact = exact_lipschitz(&net, &ExactConfig::new(Norm::L2)).unwrap().value;
+            let product = crate::bounds::norm_product(&net, Norm::L2).unwrap();
+            // Interior-point tolerance 1e-8 on rho: relative slack 1e-6 on sqrt(rho).
+            assert!(r.value >= exact * (1.0 - 1e-6), "lipsdp {} < exact {exact}", r.value);
+            assert!(r.value <= product * (1.0 + 1e-6), "lipsdp {} > product {product}", r.value);
+            assert!(r.lmi_max_eigenvalue < 1e-6 * (1.0 + r.rho));
+        }
+    }
+
+    #[test]
+    fn one_layer_closed_forms() {
+        // relu(x) - relu(-x): LipSDP (a pattern superset) gives 2; non-negative weights give
+        // the exact |W2 W1|.
+        let id =
+            ReluNet::new(vec![faer::mat![[1.0], [-1.0]], faer::mat![[1.0, -1.0]]], None).unwrap();
+        assert!((lipsdp_neuron(&id, &LipSdpConfig::default()).unwrap().value - 2.0).abs() < 1e-5);
+        let pos =
+            ReluNet::new(vec![faer::mat![[1.0, 0.5], [0.2, 1.0]], faer::mat![[0.3, 0.7]]], None)
+                .unwrap();
+        let exact = crate::norms::spectral_norm(pos.weight_product().as_ref()).unwrap();
+        assert!(
+            (lipsdp_neuron(&pos, &LipSdpConfig::default()).unwrap().value - exact).abs()
+                < 1e-5 * exact
+        );
+        assert!(LipSdpConfig::new(0.0, 10).is_err());
+    }
+}

@@ -541,6 +541,40 @@ mod nonsmooth {
 }
 
 mod experiments {
+    use megavolt_core::Scale;
+    use megavolt_core::experiment::silent_context;
+
+    fn run_all(scale: Scale) {
+        for e in lipschitz::experiments() {
+            let t = std::time::Instant::now();
+            let out = e.run(&silent_context(42, scale)).unwrap();
+            let failed: Vec<_> = out
+                .metrics
+                .iter()
+                .filter(|m| m.pass == Some(false))
+                .map(|m| m.name.clone())
+                .collect();
+            assert!(failed.is_empty(), "{}: failed metrics {failed:?}", e.name());
+            log::info!("{} took {:?}", e.name(), t.elapsed());
+            eprintln!("{} took {:.2?}", e.name(), t.elapsed());
+            for m in &out.metrics {
+                eprintln!("  {} = {:.6}", m.name, m.value);
+            }
+        }
+    }
+
+    #[test]
+    #[ignore = "quick scale in release: cargo test --release -- --ignored quick"]
+    fn quick_scale_experiments_pass() {
+        run_all(Scale::Quick);
+    }
+
+    #[test]
+    #[ignore = "paper scale: cargo test --release -- --ignored"]
+    fn paper_scale_experiments_pass() {
+        run_all(Scale::Paper);
+    }
+
     #[test]
     fn experiments_are_listed() {
         let names: Vec<_> = lipschitz::experiments().iter().map(|e| e.name()).collect();

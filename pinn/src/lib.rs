@@ -10,6 +10,8 @@
 //! | [`pinn`] | physics-informed network losses (data, boundary, residual, ridge, Sobolev) and training |
 //! | [`lbfgs`] | limited-memory BFGS with a strong Wolfe line search |
 //! | [`overfit`] | the overfitting counterexample for unregularised PINNs |
+//! | [`mod@experiments`] | paper reproductions run by `megavolt reproduce` |
+//! | [`problems`] | the benchmark problems (oscillator, wave, advection, heat) with exact solutions and data |
 //!
 //! # Conventions
 //! Points are stored one per column (`d x n`). The Fourier basis is `exp(-i omega <k, x>)`
@@ -27,6 +29,7 @@
 pub mod basis;
 pub mod domain;
 pub mod error;
+pub mod experiments;
 pub mod jet;
 pub mod lbfgs;
 pub mod operator;
@@ -39,6 +42,7 @@ pub mod special;
 pub use basis::FourierBasis;
 pub use domain::{Axis, Domain};
 pub use error::{PinnError, Result};
+pub use experiments::experiments;
 pub use operator::DiffOperator;
 pub use pikl::{
     Assembly, PiklBuilder, PiklConfig, PiklModel, Selection, SolveMethod, mse, select_penalties,

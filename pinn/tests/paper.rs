@@ -135,3 +135,35 @@ mod pinn_heat {
         assert!(err < 3e-2, "{err}");
     }
 }
+
+mod reproduce {
+    use megavolt_core::Scale;
+    use megavolt_core::experiment::silent_context;
+
+    #[test]
+    fn experiment_names_are_unique_kebab_case() {
+        let exps = pinn::experiments();
+        let mut names: Vec<&str> = exps.iter().map(|e| e.name()).collect();
+        assert!(names.iter().all(|n| n.chars().all(|c| c.is_ascii_lowercase() || c == '-')));
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), exps.len());
+    }
+
+    #[test]
+    #[ignore = "quick-scale reproduction, about a minute in release: cargo test --release -- --ignored"]
+    fn all_experiments_pass_at_quick_scale() {
+        for exp in pinn::experiments() {
+            let start = std::time::Instant::now();
+            let out = exp.run(&silent_context(42, Scale::Quick)).unwrap();
+            eprintln!("{}: {:.1} s", exp.name(), start.elapsed().as_secs_f64());
+            for m in &out.metrics {
+                eprintln!(
+                    "  {} = {:.4e} (ref {:?}, pass {:?})",
+                    m.name, m.value, m.reference, m.pass
+                );
+            }
+            assert!(out.all_pass(), "{}", exp.name());
+        }
+    }
+}

@@ -56,8 +56,10 @@ pub struct ForwardCache {
     pub input: Mat<f64>,
     /// The states `h_0, ..., h_L` (`d x n` each).
     pub states: Vec<Mat<f64>>,
-    /// The pre-activations `W_k h_k` (`M x n` each).
-    pub pre_activations: Vec<Mat<f64>>,
+    /// The activations `sigma(W_k h_k)` (`M x n` each).
+    pub activations: Vec<Mat<f64>>,
+    /// The derivatives `sigma'(W_k h_k)` (`M x n` each).
+    pub derivatives: Vec<Mat<f64>>,
     /// The output `F(x)` (`q x n`).
     pub output: Mat<f64>,
 }
@@ -120,6 +122,27 @@ pub(crate) fn add_scaled(dst: &mut Mat<f64>, a: f64, src: &Mat<f64>) {
         for (di, si) in dst.col_as_slice_mut(j).iter_mut().zip(src.col_as_slice(j)) {
             *di += a * si;
         }
+    }
+}
+
+/// `(sigma(z), sigma'(z))` in one pass, sharing the transcendental evaluations.
+#[inline]
+pub(crate) fn value_and_derivative(act: Activation, x: f64) -> (f64, f64) {
+    const GELU_C: f64 = 0.797_884_560_802_865_4; // sqrt(2 / pi)
+    const GELU_A: f64 = 0.044715;
+    match act {
+        Activation::Gelu => {
+            let t = (GELU_C * (x + GELU_A * x * x * x)).tanh();
+            (
+                0.5 * x * (1.0 + t),
+                0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * GELU_C * (1.0 + 3.0 * GELU_A * x * x),
+            )
+        }
+        Activation::Tanh => {
+            let t = x.tanh();
+            (t, 1.0 - t * t)
+        }
+        other => (other.apply(x), other.derivative(x)),
     }
 }
 
@@ -238,12 +261,29 @@ impl ResNet {
         &self.params.v[k] * &a
     }
 
-    /// One residual step `h + alpha_L f_k(h)` in place; returns the pre-activation `W_k h`.
-    fn step(&self, k: usize, h: &mut Mat<f64>) -> Mat<f64> {
+    /// One residual step `h + alpha_L f_k(h)` in place; with `keep`, returns `sigma(W_k h)` and
+    /// `sigma'(W_k h)` for backpropagation.
+    fn step(&self, k: usize, h: &mut Mat<f64>, keep: bool) -> Option<(Mat<f64>, Mat<f64>)> {
         let m = self.config.hidden();
-        let mut z = Mat::zeros(m, h.ncols());
-        matmul(z.as_mut(), Accum::Replace, self.params.w[k].as_ref(), h.as_ref(), 1.0, Par::Seq);
-        let a = activate(self.config.activation(), &z);
+        let act = self.config.activation();
+        let mut a = Mat::zeros(m, h.ncols());
+        matmul(a.as_mut(), Accum::Replace, self.params.w[k].as_ref(), h.as_ref(), 1.0, Par::Seq);
+        let da = if keep {
+            let mut da = Mat::zeros(m, h.ncols());
+            for j in 0..a.ncols() {
+                for (ai, di) in a.col_as_slice_mut(j).iter_mut().zip(da.col_as_slice_mut(j)) {
+                    (*ai, *di) = value_and_derivative(act, *ai);
+                }
+            }
+            Some(da)
+        } else {
+            for j in 0..a.ncols() {
+                for ai in a.col_as_slice_mut(j) {
+                    *ai = act.apply(*ai);
+                }
+            }
+            None
+        };
         matmul(
             h.as_mut(),
             Accum::Add,
@@ -252,7 +292,7 @@ impl ResNet {
             self.config.scale(),
             Par::Seq,
         );
-        z
+        da.map(|da| (a, da))
     }
 
     /// Runs the residual stack from `h_0` to `h_L`, keeping nothing else.
@@ -264,7 +304,7 @@ impl ResNet {
         assert_eq!(h0.nrows(), self.config.dim(), "stack_forward: state must have d rows");
         let mut h = h0.to_owned();
         for k in 0..self.config.depth() {
-            self.step(k, &mut h);
+            self.step(k, &mut h, false);
         }
         h
     }
@@ -279,7 +319,7 @@ impl ResNet {
         let mut states = vec![h0.to_owned()];
         let mut h = h0.to_owned();
         for k in 0..self.config.depth() {
-            self.step(k, &mut h);
+            self.step(k, &mut h, false);
             states.push(h.clone());
         }
         states
@@ -303,14 +343,18 @@ impl ResNet {
     pub fn forward_cached(&self, x: MatRef<'_, f64>) -> ForwardCache {
         let mut h = self.embed(x);
         let mut states = Vec::with_capacity(self.config.depth() + 1);
-        let mut pre_activations = Vec::with_capacity(self.config.depth());
+        let mut activations = Vec::with_capacity(self.config.depth());
+        let mut derivatives = Vec::with_capacity(self.config.depth());
         for k in 0..self.config.depth() {
             states.push(h.clone());
-            pre_activations.push(self.step(k, &mut h));
+            if let Some((a, da)) = self.step(k, &mut h, true) {
+                activations.push(a);
+                derivatives.push(da);
+            }
         }
         let output = self.readout(h.as_ref());
         states.push(h);
-        ForwardCache { input: x.to_owned(), states, pre_activations, output }
+        ForwardCache { input: x.to_owned(), states, activations, derivatives, output }
     }
 
     /// Backpropagation through depth: the gradients of a loss `l(F(x))` given
@@ -334,13 +378,8 @@ impl ResNet {
         let h_last = &cache.states[self.config.depth()];
         let mut g = self.output_adjoint(grad_output, h_last.as_ref(), &mut grads);
         for k in (0..self.config.depth()).rev() {
-            self.block_adjoint(
-                k,
-                cache.states[k].as_ref(),
-                &cache.pre_activations[k],
-                &mut g,
-                &mut grads,
-            );
+            let (a, da) = (&cache.activations[k], &cache.derivatives[k]);
+            self.block_adjoint(k, cache.states[k].as_ref(), a, da, &mut g, &mut grads);
         }
         let input = self.input_adjoint(cache.input.as_ref(), &g, &mut grads);
         Gradients { params: grads, input }
@@ -389,21 +428,21 @@ impl ResNet {
         }
     }
 
-    /// The adjoint of block `k` at state `h_k` with pre-activation `z = W_k h_k`: updates `g`
-    /// from `g_{k+1}` to `g_k` and writes `dl/dW_k`, `dl/dV_k`.
+    /// The adjoint of block `k` at state `h_k`, with `a = sigma(W_k h_k)` and
+    /// `da = sigma'(W_k h_k)`: updates `g` from `g_{k+1}` to `g_k` and writes `dl/dW_k`,
+    /// `dl/dV_k`.
     fn block_adjoint(
         &self,
         k: usize,
         h: MatRef<'_, f64>,
-        z: &Mat<f64>,
+        a: &Mat<f64>,
+        da: &Mat<f64>,
         g: &mut Mat<f64>,
         grads: &mut ResNetParams,
     ) {
         let alpha = self.config.scale();
-        let act = self.config.activation();
-        let a = activate(act, z);
         matmul(grads.v[k].as_mut(), Accum::Replace, g.as_ref(), a.transpose(), alpha, Par::Seq);
-        let mut u = Mat::zeros(z.nrows(), z.ncols());
+        let mut u = Mat::zeros(a.nrows(), a.ncols());
         matmul(
             u.as_mut(),
             Accum::Replace,
@@ -412,7 +451,11 @@ impl ResNet {
             alpha,
             Par::Seq,
         );
-        mul_derivative(act, &mut u, z);
+        for j in 0..u.ncols() {
+            for (ui, di) in u.col_as_slice_mut(j).iter_mut().zip(da.col_as_slice(j)) {
+                *ui *= di;
+            }
+        }
         matmul(grads.w[k].as_mut(), Accum::Replace, u.as_ref(), h.transpose(), 1.0, Par::Seq);
         matmul(g.as_mut(), Accum::Add, self.params.w[k].transpose(), u.as_ref(), 1.0, Par::Seq);
     }
@@ -457,8 +500,10 @@ impl ResNet {
         for k in (0..self.config.depth()).rev() {
             let f = self.block(k, h.as_ref());
             add_scaled(&mut h, -alpha, &f);
-            let z = &self.params.w[k] * &h;
-            self.block_adjoint(k, h.as_ref(), &z, &mut g, &mut grads);
+            let mut probe = h.clone();
+            if let Some((a, da)) = self.step(k, &mut probe, true) {
+                self.block_adjoint(k, h.as_ref(), &a, &da, &mut g, &mut grads);
+            }
         }
         let reconstruction_error = (&h - &h0).norm_l2() / h0.norm_l2().max(f64::MIN_POSITIVE);
         let input = self.input_adjoint(x, &g, &mut grads);

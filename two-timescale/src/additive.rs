@@ -226,6 +226,19 @@ impl AdditiveNetwork {
         }
     }
 
+    /// The L^2 deviation from its mean of the network's component along coordinate `k`,
+    /// `(int (g_k - int g_k)^2)^(1/2)` with `g_k(t) = sum_j a_jk sigma_eta(t - u_jk)`: zero
+    /// exactly when the network ignores `x_k`, whatever the individual weights.
+    ///
+    /// # Panics
+    /// If `k >= self.dim()`.
+    #[track_caller]
+    pub fn component_deviation(&self, k: usize) -> f64 {
+        assert!(k < self.dim(), "component_deviation: coordinate {k} out of range");
+        let ci = component_integrals(&self.outer[k], &self.positions[k], self.eta, &[], |_| 0.0);
+        (ci.square - ci.mean * ci.mean).max(0.0).sqrt()
+    }
+
     fn is_finite(&self) -> bool {
         self.bias.is_finite()
             && self.outer.iter().flatten().all(|a| a.is_finite())

@@ -66,3 +66,8 @@ pub mod target;
 
 pub use error::{Result, TwoTimescaleError};
 pub use experiments::experiments;
+
+/// The README's example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

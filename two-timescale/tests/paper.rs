@@ -431,6 +431,34 @@ mod redraw {
     }
 }
 
+mod experiments {
+    use megavolt_core::Scale;
+    use megavolt_core::experiment::silent_context;
+
+    #[test]
+    fn quick_experiments_pass_and_are_deterministic() {
+        let exps = two_timescale::experiments();
+        assert_eq!(exps.len(), 5);
+        for exp in exps.iter().filter(|e| {
+            [
+                "two-timescale-sgd-vs-limit",
+                "two-timescale-init-redraw",
+                "two-timescale-variable-selection",
+            ]
+            .contains(&e.name())
+        }) {
+            let out = exp.run(&silent_context(42, Scale::Quick)).unwrap();
+            let failed: Vec<_> = out.metrics.iter().filter(|m| m.pass == Some(false)).collect();
+            assert!(failed.is_empty(), "{}: {failed:?}", exp.name());
+            assert!(!out.figures.is_empty() && !out.series.is_empty());
+            if exp.name() == "two-timescale-init-redraw" {
+                let again = exp.run(&silent_context(42, Scale::Quick)).unwrap();
+                assert_eq!(out, again);
+            }
+        }
+    }
+}
+
 mod additive {
     use super::*;
     use two_timescale::additive::{AdditiveNetwork, AdditiveTarget, run_additive_gd};
@@ -499,6 +527,22 @@ mod additive {
         let zero = AdditiveNetwork::with_positions(0.05, vec![vec![0.5], vec![0.5]]).unwrap();
         let l = AdditiveNetwork { bias: 1.0, ..zero }.population_loss(&at);
         assert!((l - (1.0 - 2.0 * 1.5 + 3.7)).abs() < 1e-14, "{l}");
+    }
+
+    #[test]
+    fn component_deviation_of_one_centred_unit() {
+        // int sigma_eta(t - 1/2) dt = 1/2 by symmetry and int sigma_eta^2 = 1/2 + eta (1/28 -
+        // 1/8) from the polynomial pieces: variance 1/4 - 5 eta / 56.
+        let eta = 0.01;
+        let net = AdditiveNetwork {
+            eta,
+            bias: 3.0,
+            outer: vec![vec![1.0], vec![]],
+            positions: vec![vec![0.5], vec![]],
+        };
+        let want = (0.25 - 5.0 * eta / 56.0).sqrt();
+        assert!((net.component_deviation(0) - want).abs() < 1e-14);
+        assert_eq!(net.component_deviation(1), 0.0);
     }
 
     #[test]

@@ -4,18 +4,21 @@
 //! |---|---|
 //! | `sphere-clustering` | SA on `S^2` from a uniform start: cluster count over time and collapse, `beta` in {1, 4, 9} |
 //! | `equiangular-closed-form` | orthonormal tokens follow the scalar equiangular ODE; closed form at `beta = 0` |
+//! | `metastability` | merge times of tight groups on the circle (located events), fit of `log T` against `beta`, staircase |
 
 mod equiangular;
+mod metastability;
 mod sphere_clustering;
 
 pub use equiangular::EquiangularClosedForm;
+pub use metastability::Metastability;
 pub use sphere_clustering::SphereClustering;
 
 use megavolt_core::Experiment;
 
 /// Every experiment of the crate.
 pub fn all() -> Vec<Box<dyn Experiment>> {
-    vec![Box::new(SphereClustering), Box::new(EquiangularClosedForm)]
+    vec![Box::new(SphereClustering), Box::new(EquiangularClosedForm), Box::new(Metastability)]
 }
 
 /// `format!` of a float parameter for names: `4` rather than `4.0`.

@@ -84,6 +84,7 @@ impl Experiment for SphereClustering {
                 output: Output::Times(SNAPSHOTS.to_vec()),
                 collapse_tol: Some(COLLAPSE_TOL),
                 cluster_delta: Some(DELTA),
+                ..SimOptions::default()
             };
             let traj = simulate(&model, x0.as_ref(), T_MAX, Scheme::Rk4 { step }, &opts)?;
             let tag = fmt_num(beta);

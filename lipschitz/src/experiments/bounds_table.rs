@@ -39,10 +39,10 @@ impl Experiment for BoundsVsExact {
 
     fn run(&self, ctx: &RunContext<'_>) -> Result<ExperimentOutput, ExperimentError> {
         let mut out = ExperimentOutput::default();
-        let widths = ctx.scale.pick(vec![4usize, 8], vec![4, 8, 12]);
-        let depths = ctx.scale.pick(vec![1usize, 2, 3], vec![1, 2, 3, 4]);
-        let n_nets = ctx.scale.pick(3usize, 10);
-        let n_samples = ctx.scale.pick(300usize, 2000);
+        let widths = ctx.scale.pick(vec![4usize, 8, 12], vec![4, 8, 12, 16]);
+        let depths = ctx.scale.pick(vec![1usize, 2, 3, 4], vec![1, 2, 3, 4, 5]);
+        let n_nets = ctx.scale.pick(5usize, 20);
+        let n_samples = ctx.scale.pick(1000usize, 5000);
         out.param("widths", &widths)
             .param("hidden_layers", &depths)
             .param("nets_per_shape", n_nets)
@@ -77,7 +77,7 @@ impl Experiment for BoundsVsExact {
                             ctx.seed.derive(&format!("lower/{w}/{h}/{k}")),
                         )?
                         .value;
-                        let ub = all_upper_bounds(&net, norm, 12)?;
+                        let ub = all_upper_bounds(&net, norm, 16)?;
                         for (i, name) in methods.iter().enumerate() {
                             let b = ub.iter().find(|b| b.method == *name).ok_or("missing bound")?;
                             ratios[i] += b.value / exact / n_nets as f64;
@@ -171,8 +171,8 @@ impl Experiment for BoundsVsExact {
         }
 
         // Deep networks on R: exact by line splitting.
-        let deep_depths: Vec<usize> = ctx.scale.pick((1..=6).collect(), (1..=10).collect());
-        let deep_width = ctx.scale.pick(16usize, 32);
+        let deep_depths: Vec<usize> = ctx.scale.pick((1..=8).collect(), (1..=12).collect());
+        let deep_width = ctx.scale.pick(32usize, 64);
         let mut deep = vec![Vec::new(); 4];
         for &h in &deep_depths {
             let mut acc = [0.0; 3];

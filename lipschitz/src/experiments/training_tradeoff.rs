@@ -74,6 +74,7 @@ impl Experiment for TrainingTradeoff {
             ("penalty", 1e-1, Control::Penalty { lambda: 1e-1, norm: Norm::L2 }),
         ];
         let mut table: Vec<[f64; 5]> = Vec::new();
+        let mut worst_exact_over_cp: f64 = 0.0;
         for (k, (name, strength, control)) in runs.iter().enumerate() {
             let mut net = init.clone();
             let cfg = TrainConfig::new(steps, lr, *control)?;
@@ -84,6 +85,7 @@ impl Experiment for TrainingTradeoff {
             let product = bounds::norm_product(&rnet, Norm::L2)?;
             let (exact, _) = exact_lipschitz_1d(&rnet, Norm::L2, None)?;
             table.push([k as f64, *strength, hist.final_loss, test, cp]);
+            worst_exact_over_cp = worst_exact_over_cp.max(exact / cp);
             out.metrics.push(Metric::new(format!("{name} ({strength}): test mse"), test));
             out.metrics
                 .push(Metric::new(format!("{name} ({strength}): Combettes-Pesquet bound"), cp));
@@ -91,6 +93,11 @@ impl Experiment for TrainingTradeoff {
             out.metrics.push(Metric::new(format!("{name} ({strength}): norm product"), product));
             ctx.progress((k + 1) as f64 / runs.len() as f64, &format!("{name} {strength}"));
         }
+        out.metrics.push(
+            Metric::new("max exact constant / Combettes-Pesquet over runs", worst_exact_over_cp)
+                .with_reference(1.0 + 1e-12, "upper-bound property")
+                .with_check(megavolt_core::experiment::Check::AtMost),
+        );
         out.series.push(Series::new(
             "tradeoff",
             vec![
