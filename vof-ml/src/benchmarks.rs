@@ -118,3 +118,34 @@ pub fn deformation(n: usize, scheme: Scheme, courant: f64) -> Result<CaseResult>
     let stats = solver.run(&mut alpha, &Deformation3 { period: 3.0 }, 0.0, 3.0)?;
     Ok(finish(n, &scheme, stats, alpha0, alpha, grid.cell_volume()))
 }
+
+/// Points of the `level` contour of a cell-centred 2D field (marching squares on the dual
+/// grid): the end points of every contour segment, for plotting interfaces.
+///
+/// # Panics
+/// If `alpha.len()` differs from the number of cells.
+#[track_caller]
+pub fn contour_points(grid: &Grid2, alpha: &[f64], level: f64) -> (Vec<f64>, Vec<f64>) {
+    assert_eq!(alpha.len(), grid.len(), "contour_points: wrong field length");
+    let (mut xs, mut ys) = (Vec::new(), Vec::new());
+    let centre = |i: usize, j: usize| {
+        [grid.lo[0] + (i as f64 + 0.5) * grid.h[0], grid.lo[1] + (j as f64 + 0.5) * grid.h[1]]
+    };
+    for j in 0..grid.n[1] - 1 {
+        for i in 0..grid.n[0] - 1 {
+            let corners = [(i, j), (i + 1, j), (i + 1, j + 1), (i, j + 1)];
+            for e in 0..4 {
+                let (a, b) = (corners[e], corners[(e + 1) % 4]);
+                let (va, vb) =
+                    (alpha[grid.index(a.0, a.1)] - level, alpha[grid.index(b.0, b.1)] - level);
+                if (va < 0.0) != (vb < 0.0) {
+                    let t = va / (va - vb);
+                    let (pa, pb) = (centre(a.0, a.1), centre(b.0, b.1));
+                    xs.push(pa[0] + t * (pb[0] - pa[0]));
+                    ys.push(pa[1] + t * (pb[1] - pa[1]));
+                }
+            }
+        }
+    }
+    (xs, ys)
+}

@@ -110,6 +110,16 @@ impl LearnedFlux {
             .expect("shipped 2D network is valid")
     }
 
+    /// The 3D network shipped with the crate (80-40-20-10 ReLU on 3x3x3 stencils, trained on
+    /// planes, spheres and corners; see `data/README.md`).
+    ///
+    /// # Panics
+    /// Never: the shipped file is checked by the test suite.
+    pub fn shipped_3d() -> Self {
+        Self::from_json(include_str!("../data/vof_net_3d.json"))
+            .expect("shipped 3D network is valid")
+    }
+
     /// The published network of Després & Jourdren (VOFML-19, MIT licence), with ReLU on
     /// every layer including the output, as in its reference implementation.
     ///

@@ -1,6 +1,6 @@
 //! Runs every experiment of the crate and prints its metrics and run time.
 //!
-//! `cargo run --release -p resnet-ode --example reproduce [quick|paper] [name...]`
+//! `cargo run --release -p resnet-ode --example resnet_ode_reproduce [quick|paper] [name...]`
 //!
 //! The `megavolt reproduce` command of the workspace runs the same experiments and also writes
 //! their tables and figures; this example only prints.
