@@ -1,4 +1,4 @@
-//! The workloads of `megavolt compare`, each with a Python twin in `peers/`.
+//! Workloads of `attention-flow`.
 
 use std::path::Path;
 
@@ -7,20 +7,12 @@ use attention_flow::{SphereAttention, TokenField, Workspace};
 use faer::Mat;
 use megavolt_core::rng::{Seed, uniform_sphere};
 
+use super::{tokens_as_rows, write_spec};
 use crate::compare::{Prepared, Threads, Workload, write_npy};
 
-/// Every workload, in table order.
-pub fn all() -> Vec<Box<dyn Workload>> {
+/// The workloads of `attention-flow`.
+pub fn workloads() -> Vec<Box<dyn Workload>> {
     vec![Box::new(AttentionRk4 { n: 1024, d: 64, beta: 1.0, h: 0.05 })]
-}
-
-/// Row-major copy of a `d x n` token matrix as `n x d` (one token per row, as numpy holds it).
-fn tokens_as_rows(x: &Mat<f64>) -> Vec<f64> {
-    let mut v = Vec::with_capacity(x.nrows() * x.ncols());
-    for j in 0..x.ncols() {
-        v.extend_from_slice(x.col_as_slice(j));
-    }
-    v
 }
 
 /// One RK4 step of SA dynamics on the sphere (`peers/attention_rk4.py`).
@@ -81,8 +73,7 @@ impl Workload for AttentionRk4 {
     fn prepare(&self, dir: &Path) -> Result<Box<dyn Prepared>> {
         let x = uniform_sphere(&mut Seed::new(1).stream("tokens"), self.d, self.n);
         write_npy(&dir.join("x0.npy"), &[self.n, self.d], &tokens_as_rows(&x))?;
-        let spec = serde_json::json!({ "beta": self.beta, "h": self.h });
-        crate::output::write_atomic(&dir.join("spec.json"), spec.to_string().as_bytes())?;
+        write_spec(dir, &serde_json::json!({ "beta": self.beta, "h": self.h }))?;
         let field = SphereAttention::sa(self.beta)?;
         let zeros = || Mat::zeros(self.d, self.n);
         Ok(Box::new(AttentionRk4State {

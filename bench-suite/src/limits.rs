@@ -1,8 +1,0 @@
-//! The discrete-to-continuous limits that `megavolt check` evaluates.
-
-use crate::check::Limit;
-
-/// Every limit, in table order.
-pub fn all() -> Vec<Limit> {
-    Vec::new()
-}
