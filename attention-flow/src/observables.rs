@@ -168,6 +168,74 @@ pub fn energy_excess(x: MatRef<'_, f64>, beta: f64) -> Result<f64> {
     Ok(s / (2.0 * n * n))
 }
 
+/// Indices of the vertices of the convex hull of planar points (the columns of a `2 x n`
+/// matrix), in counter-clockwise order (Andrew's monotone chain; collinear points on an edge
+/// are not vertices).
+///
+/// # Panics
+/// If `x` does not have two rows.
+#[track_caller]
+pub fn convex_hull_2d(x: MatRef<'_, f64>) -> Vec<usize> {
+    assert_eq!(x.nrows(), 2, "convex_hull_2d: points must lie in R^2");
+    let n = x.ncols();
+    let mut idx: Vec<usize> = (0..n).collect();
+    idx.sort_by(|&a, &b| x[(0, a)].total_cmp(&x[(0, b)]).then(x[(1, a)].total_cmp(&x[(1, b)])));
+    if n < 3 {
+        return idx;
+    }
+    let cross = |o: usize, a: usize, b: usize| {
+        (x[(0, a)] - x[(0, o)]) * (x[(1, b)] - x[(1, o)])
+            - (x[(1, a)] - x[(1, o)]) * (x[(0, b)] - x[(0, o)])
+    };
+    let mut hull: Vec<usize> = Vec::with_capacity(2 * n);
+    for pass in 0..2 {
+        let start = hull.len();
+        let iter: Box<dyn Iterator<Item = &usize>> =
+            if pass == 0 { Box::new(idx.iter()) } else { Box::new(idx.iter().rev()) };
+        for &p in iter {
+            while hull.len() >= start + 2
+                && cross(hull[hull.len() - 2], hull[hull.len() - 1], p) <= 0.0
+            {
+                hull.pop();
+            }
+            hull.push(p);
+        }
+        hull.pop();
+    }
+    hull
+}
+
+/// Area of the convex hull of planar points (shoelace formula on [`convex_hull_2d`]).
+///
+/// # Panics
+/// If `x` does not have two rows.
+#[track_caller]
+pub fn hull_area_2d(x: MatRef<'_, f64>) -> f64 {
+    let h = convex_hull_2d(x);
+    if h.len() < 3 {
+        return 0.0;
+    }
+    let mut a = 0.0;
+    for k in 0..h.len() {
+        let (i, j) = (h[k], h[(k + 1) % h.len()]);
+        a += x[(0, i)] * x[(1, j)] - x[(0, j)] * x[(1, i)];
+    }
+    0.5 * a.abs()
+}
+
+/// Largest Euclidean distance between two tokens (0 for fewer than two).
+pub fn diameter(x: MatRef<'_, f64>) -> f64 {
+    let n = x.ncols();
+    let mut m = 0.0f64;
+    for j in 0..n {
+        for i in 0..j {
+            let d2: f64 = (0..x.nrows()).map(|r| (x[(r, i)] - x[(r, j)]).powi(2)).sum();
+            m = m.max(d2);
+        }
+    }
+    m.sqrt()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,6 +249,16 @@ mod tests {
         assert_eq!(cluster_count(x.as_ref(), 1e-3), 2);
         assert_eq!(cluster_sizes(x.as_ref(), 1e-3), vec![3, 1]);
         assert_eq!(cluster_count(x.as_ref(), 1e-6), 4);
+    }
+
+    #[test]
+    fn hull_of_square_with_interior_points() {
+        let x = faer::mat![[0.0, 1.0, 1.0, 0.0, 0.5, 0.5], [0.0, 0.0, 1.0, 1.0, 0.5, 0.0]];
+        let mut h = convex_hull_2d(x.as_ref());
+        h.sort();
+        assert_eq!(h, vec![0, 1, 2, 3]);
+        assert!((hull_area_2d(x.as_ref()) - 1.0).abs() < 1e-15);
+        assert!((diameter(x.as_ref()) - 2f64.sqrt()).abs() < 1e-15);
     }
 
     #[test]

@@ -447,3 +447,77 @@ mod metastable {
         assert_eq!(out.metrics.iter().filter(|m| m.pass == Some(true)).count(), 4);
     }
 }
+
+mod more_experiments {
+    use megavolt_core::Scale;
+    use megavolt_core::experiment::silent_context;
+
+    #[test]
+    fn hardmax_role_of_v_and_hemisphere_pass() {
+        for name in ["hardmax", "role-of-v", "hemisphere-collapse"] {
+            let e = attention_flow::experiments().into_iter().find(|e| e.name() == name).unwrap();
+            let out = e.run(&silent_context(5, Scale::Quick)).unwrap();
+            assert!(out.all_pass(), "{name}: {:?}", out.metrics);
+            assert!(out.metrics.iter().any(|m| m.pass == Some(true)), "{name} has no verdict");
+        }
+    }
+}
+
+mod layers {
+    use super::*;
+    use attention_flow::layers::{LayerScheme, run_layers};
+
+    /// Euler + renormalise layers (the authors' scheme), n = 16, d = 3, beta = 3, h = 0.1:
+    /// the energy increases at every layer and stays below e^beta / (2 beta).
+    #[test]
+    fn energy_increases_along_renormalised_layers() {
+        let x0 = tokens::uniform(megavolt_core::Seed::new(5), "tokens", 3, 16);
+        let model = SphereAttention::sa(3.0).unwrap();
+        for scheme in [LayerScheme::StepThenRenormalize, LayerScheme::ProjectedEuler] {
+            let traj = run_layers(&model, x0.as_ref(), 0.1, 300, scheme, 1).unwrap();
+            let e: Vec<f64> = traj
+                .x
+                .iter()
+                .map(|x| observables::energy_excess(x.as_ref(), 3.0).unwrap())
+                .collect();
+            // Once converged, increments are rounding of a sum of n^2 = 256 terms.
+            for w in e.windows(2) {
+                assert!(
+                    w[1] >= w[0] - 16.0 * f64::EPSILON * w[0].abs(),
+                    "{scheme:?}: {} -> {}",
+                    w[0],
+                    w[1]
+                );
+            }
+            assert!(e[1] - e[0] > 1e-3);
+            assert!(e.last().unwrap() + 0.5 / 3.0 <= 3f64.exp() / 6.0 + 1e-12);
+        }
+    }
+
+    /// normalize(x + h A) = normalize(x + h/(1 + h a) P^perp A), a = <x, A>: the two layer
+    /// schemes differ by a per-token time change.
+    #[test]
+    fn step_then_renormalise_is_a_time_changed_projected_step() {
+        let x0 = tokens::uniform(megavolt_core::Seed::new(6), "tokens", 4, 9);
+        let model = SphereAttention::sa(2.0).unwrap();
+        let h = 0.1;
+        let renorm =
+            run_layers(&model, x0.as_ref(), h, 1, LayerScheme::StepThenRenormalize, 1).unwrap();
+        let mut a = faer::Mat::zeros(4, 9);
+        model.attention_average_into(
+            x0.as_ref(),
+            a.as_mut(),
+            &mut attention_flow::Workspace::new(),
+        );
+        for j in 0..9 {
+            let aj: f64 = (0..4).map(|i| x0[(i, j)] * a[(i, j)]).sum();
+            let hj = h / (1.0 + h * aj);
+            let y: Vec<f64> =
+                (0..4).map(|i| x0[(i, j)] + hj * (a[(i, j)] - aj * x0[(i, j)])).collect();
+            let norm = y.iter().map(|v| v * v).sum::<f64>().sqrt();
+            for (i, yi) in y.iter().enumerate() {
+                assert!((yi / norm - renorm.x[1][(i, j)]).abs() < 1e-15);
+            }
+        }
+    }
+}

@@ -12,6 +12,7 @@ mod continuum;
 mod depth_scaling;
 mod implicit_reg;
 mod memory_free;
+mod transport_map;
 
 use faer::Mat;
 use megavolt_core::Experiment;
@@ -22,6 +23,7 @@ pub use continuum::DiscreteToContinuous;
 pub use depth_scaling::DepthScalingExperiment;
 pub use implicit_reg::ImplicitRegularisation;
 pub use memory_free::MemoryFree;
+pub use transport_map::TransportMap;
 
 use crate::config::{Init, ResNetSpec};
 use crate::error::Result;
@@ -35,6 +37,7 @@ pub fn experiments() -> Vec<Box<dyn Experiment>> {
         Box::new(ImplicitRegularisation),
         Box::new(DiscreteToContinuous),
         Box::new(MemoryFree),
+        Box::new(TransportMap),
     ]
 }
 
