@@ -75,9 +75,30 @@ fn mlp_forward_backward(c: &mut Criterion) {
     });
 }
 
+fn exponential(c: &mut Criterion) {
+    let xs: Vec<f64> = (0..1 << 20).map(|i| -20.0 * f64::from(i) / f64::from(1 << 20)).collect();
+    let mut g = c.benchmark_group("exp_1M");
+    g.throughput(Throughput::Elements(xs.len() as u64));
+    g.bench_function("std", |b| {
+        b.iter(|| {
+            let mut v = xs.clone();
+            v.iter_mut().for_each(|x| *x = x.exp());
+            v
+        });
+    });
+    g.bench_function("megavolt_core::math::exp_slice", |b| {
+        b.iter(|| {
+            let mut v = xs.clone();
+            megavolt_core::math::exp_slice(&mut v);
+            v
+        });
+    });
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(10).measurement_time(Duration::from_secs(2)).warm_up_time(Duration::from_millis(500));
-    targets = rk4_linear, dopri_rotation, mlp_forward_backward
+    targets = rk4_linear, dopri_rotation, mlp_forward_backward, exponential
 }
 criterion_main!(benches);

@@ -8,6 +8,7 @@
 //! | [`ensemble`] | deterministic parallel ensembles: one stream per member, results in member order |
 //! | [`stats`] | convergence-order fits, relative errors, ensemble means with standard errors |
 //! | [`experiment`] | the [`Experiment`] trait that `megavolt reproduce` runs |
+//! | [`math`] | vectorised exponential and the fused softmax pass |
 //! | [`linalg`] | determinism policy for faer and small dense helpers |
 //!
 //! # Determinism
@@ -22,6 +23,7 @@ pub mod ensemble;
 pub mod error;
 pub mod experiment;
 pub mod linalg;
+pub mod math;
 pub mod nn;
 pub mod ode;
 pub mod rng;
