@@ -610,3 +610,90 @@ mod saddles {
         assert!(gaps[1] < 0.6 * gaps[0] && gaps[1] < 0.03, "relative gaps {gaps:?}");
     }
 }
+
+mod reproduce {
+    use megavolt_core::Scale;
+    use megavolt_core::experiment::silent_context;
+
+    #[test]
+    fn experiment_names_are_unique_and_kebab_case() {
+        let names: Vec<&str> = dln_lasso::experiments().iter().map(|e| e.name()).collect();
+        assert_eq!(names, ["dln-orthogonal", "dln-diabetes", "saddle-vs-lars", "early-stopping"]);
+    }
+
+    #[test]
+    #[ignore = "quick scale in release: cargo test --release -- --ignored"]
+    fn quick_scale_runs_and_passes() {
+        for e in dln_lasso::experiments() {
+            let start = std::time::Instant::now();
+            let out = e.run(&silent_context(42, Scale::Quick)).unwrap();
+            eprintln!("{}: {:.2} s", e.name(), start.elapsed().as_secs_f64());
+            for m in &out.metrics {
+                eprintln!(
+                    "  {} = {:.6e} (ref {:?}, pass {:?})",
+                    m.name, m.value, m.reference, m.pass
+                );
+            }
+            for n in &out.notes {
+                eprintln!("  note: {n}");
+            }
+            if let Ok(path) = std::env::var("DLN_DUMP") {
+                for se in &out.series {
+                    let mut text = se.columns.join(",") + "\n";
+                    for i in 0..se.len() {
+                        let row: Vec<String> =
+                            se.data.iter().map(|c| format!("{:.6e}", c[i])).collect();
+                        text += &(row.join(",") + "\n");
+                    }
+                    std::fs::write(format!("{path}/{}_{}.csv", e.name(), se.name), text).unwrap();
+                }
+            }
+            assert!(out.all_pass(), "{} has a failing metric", e.name());
+        }
+    }
+
+    #[test]
+    #[ignore = "paper scale: cargo test --release -- --ignored"]
+    fn paper_scale_runs_and_passes() {
+        for e in dln_lasso::experiments() {
+            let out = e.run(&silent_context(42, Scale::Paper)).unwrap();
+            assert!(out.all_pass(), "{} has a failing metric", e.name());
+        }
+    }
+}
+
+mod snapshots {
+    use dln_lasso::data::{DIABETES_FEATURES, Standardization, diabetes};
+    use dln_lasso::saddle::{SaddleConfig, SaddleToSaddle};
+    use dln_lasso::{LossScaling, PathEvent, lasso_path};
+
+    #[test]
+    fn diabetes_event_sequences() {
+        let p = diabetes(Standardization::UnitNorm).problem(LossScaling::Mean).unwrap();
+        let path = lasso_path(&p).unwrap();
+        let events: Vec<String> = path
+            .events()
+            .iter()
+            .zip(path.lambdas())
+            .map(|(e, l)| match e {
+                PathEvent::Enter { var, sign } => format!(
+                    "{l:.6} +{}{}",
+                    DIABETES_FEATURES[*var],
+                    if *sign > 0.0 { "(+)" } else { "(-)" }
+                ),
+                PathEvent::Leave { var } => format!("{l:.6} -{}", DIABETES_FEATURES[*var]),
+                PathEvent::Blocked { var, .. } => {
+                    format!("{l:.6} blocked {}", DIABETES_FEATURES[*var])
+                }
+                PathEvent::End => format!("{l:.6} end"),
+            })
+            .collect();
+        insta::assert_snapshot!("lars_lasso_diabetes", events.join("\n"));
+        let seq = SaddleToSaddle::new(SaddleConfig::default()).unwrap().run(&p).unwrap();
+        let jumps: Vec<String> = seq.saddles[1..]
+            .iter()
+            .map(|q| format!("{:.6} {}", q.s, DIABETES_FEATURES[q.trigger]))
+            .collect();
+        insta::assert_snapshot!("saddles_diabetes", jumps.join("\n"));
+    }
+}
