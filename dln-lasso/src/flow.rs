@@ -14,8 +14,8 @@
 //! Jacobian; the step size is controlled by step doubling on the error of `L sigma` (which is
 //! the relative error of the exponentially small coordinates) and of `w`.
 //!
-//! Activations are recorded when `|sigma_i|` crosses the threshold of the parametrisation
-//! (`1` for `u ⊙ v`): as `eps -> 0` these are the jump times of the saddle-to-saddle limit.
+//! Activations are recorded when `|sigma_i|` crosses `1` for `u ⊙ v` (when `sigma_i` crosses
+//! `1/2` for `u ⊙ u`): as `eps -> 0` these are the jump times of the saddle-to-saddle limit.
 //!
 //! # References
 //! - E. Hairer, G. Wanner, *Solving ordinary differential equations II*, 2nd ed., Springer
@@ -90,7 +90,7 @@ pub struct MirrorFlow {
     config: FlowConfig,
 }
 
-/// A crossing of `|sigma_i|` through the activation threshold.
+/// A crossing of `|sigma_i|` (of `sigma_i` for `u ⊙ u`) through the activation threshold.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Activation {
     /// Coordinate.
@@ -266,7 +266,7 @@ impl MirrorFlow {
                 // Accept the more accurate two-half-step result.
                 let s_new = s + hs;
                 for (i, (old, new)) in sigma.iter().zip(&h2.sigma).enumerate() {
-                    let (a, b) = (old.abs(), new.abs());
+                    let (a, b) = (self.level(*old), self.level(*new));
                     if (a < threshold) != (b < threshold) {
                         let frac = self.crossing(problem, &map, (&sigma, &w), hs, i, (a, b));
                         let sign = if b >= threshold { new.signum() } else { old.signum() };
@@ -301,6 +301,15 @@ impl MirrorFlow {
         Ok(out)
     }
 
+    /// The quantity compared with the activation threshold: `|sigma_i|` for `u ⊙ v`, `sigma_i`
+    /// for `u ⊙ u` (whose coordinates are non-negative and grow only for positive `sigma_i`).
+    fn level(&self, sigma: f64) -> f64 {
+        match self.config.parametrization {
+            Parametrization::Product => sigma.abs(),
+            Parametrization::Square => sigma,
+        }
+    }
+
     /// Fraction of the step `h` at which `|sigma_i|` crosses the threshold: bisection on
     /// single Radau steps of the fractional size (each as accurate as the step itself), started
     /// from the linear interpolant's bracket.
@@ -322,7 +331,7 @@ impl MirrorFlow {
             let Some(st) = self.radau_step(problem, map, start.0, start.1, mid * h) else {
                 return linear;
             };
-            let above = st.sigma[i].abs() >= threshold;
+            let above = self.level(st.sigma[i]) >= threshold;
             if above == rising {
                 hi = mid;
             } else {

@@ -548,6 +548,70 @@ mod flows {
     }
 }
 
+mod square {
+    use dln_lasso::Problem;
+    use dln_lasso::flow::{FlowConfig, MirrorFlow};
+    use dln_lasso::mirror::{Init, Parametrization};
+    use faer::Mat;
+
+    fn orthogonal() -> Problem {
+        Problem::from_gram(Mat::identity(3, 3), vec![3.0, 2.0, -1.0]).unwrap()
+    }
+
+    fn config(l: f64) -> FlowConfig {
+        FlowConfig {
+            log_inv_eps: l,
+            parametrization: Parametrization::Square,
+            init: Init::PesmeFlammarion,
+            ..FlowConfig::default()
+        }
+    }
+
+    #[test]
+    fn square_flow_is_logistic_per_coordinate() {
+        // x' = -4 x (x - r) in t with x(0) = eps: x(t) = r / (1 + (r/eps - 1) e^{-4 r t}).
+        let p = orthogonal();
+        let l = 40.0;
+        let times = [0.05, 0.17, 0.26, 0.6, 1.5];
+        let tr = MirrorFlow::new(config(l)).unwrap().run(&p, &times).unwrap();
+        let eps = (-l).exp();
+        for (k, &s) in times.iter().enumerate() {
+            let t = s * l / 2.0;
+            for i in 0..3 {
+                let r = p.corr()[i];
+                let want = r / (1.0 + (r / eps - 1.0) * (-4.0 * r * t).exp());
+                let got = tr.x[k][i];
+                assert!((got - want).abs() < 1e-8 * want.abs(), "s {s}, x{i}: {got} vs {want}");
+                assert!(got > 0.0);
+            }
+        }
+    }
+
+    #[test]
+    fn square_flow_follows_the_nonnegative_lasso_at_half_the_inverse_time() {
+        // Activations at s = 1/(2 r_i) for r_i > 0; none for r_i < 0; xbar(s) approaches
+        // (r - 1/(2s))_+ at the rate 1/log(1/eps).
+        let p = orthogonal();
+        let s = 3.0;
+        let target = [3.0 - 1.0 / 6.0, 2.0 - 1.0 / 6.0, 0.0];
+        let mut errs = Vec::new();
+        for l in [100.0, 200.0, 400.0] {
+            let tr = MirrorFlow::new(config(l)).unwrap().run(&p, &[s]).unwrap();
+            let act: Vec<(usize, f64)> = tr.activations.iter().map(|a| (a.coord, a.s)).collect();
+            assert_eq!(act.len(), 2);
+            assert!(
+                (act[0].1 - 1.0 / 6.0).abs() < 2.0 / l && (act[1].1 - 0.25).abs() < 2.0 / l,
+                "{act:?}"
+            );
+            let xbar = &tr.xbar[0];
+            errs.push(xbar.iter().zip(target).fold(0.0_f64, |m, (a, b)| m.max((a - b).abs())));
+        }
+        for w in errs.windows(2) {
+            assert!((w[0] / w[1] - 2.0).abs() < 0.1, "errors {errs:?}");
+        }
+    }
+}
+
 mod saddles {
     use dln_lasso::data::{Standardization, diabetes};
     use dln_lasso::flow::{FlowConfig, MirrorFlow};
@@ -586,6 +650,35 @@ mod saddles {
         let end = &seq.saddles.last().unwrap().x;
         let l1: f64 = end.iter().map(|v| v.abs()).sum();
         assert!((l1 - 3459.977632436).abs() < 1e-7, "l1 {l1}");
+    }
+
+    #[test]
+    fn flow_follows_the_lasso_until_the_departure_knot_only() {
+        // Before s = 1/0.012393 the distance of xbar(s) to lasso(1/s) shrinks like 1/log(1/eps);
+        // after it, it does not: the lasso moves s3 through zero, the network cannot.
+        let p = problem();
+        let path = lasso_path(&p).unwrap();
+        let departure = 1.0 / 0.01239261621343099;
+        let times: Vec<f64> = (0..120)
+            .map(|k| (0.3f64.ln() + (400f64.ln() - 0.3f64.ln()) * k as f64 / 119.0).exp())
+            .collect();
+        let scale = 792.175638552; // |x_ols|_inf (s1), scikit-learn.
+        let dist = |l: f64| -> (f64, f64) {
+            let tr = MirrorFlow::new(FlowConfig { log_inv_eps: l, ..FlowConfig::default() })
+                .unwrap()
+                .run(&p, &times)
+                .unwrap();
+            times.iter().zip(&tr.xbar).fold((0.0_f64, 0.0_f64), |(b, a), (&s, xb)| {
+                let d =
+                    xb.iter().zip(path.at(1.0 / s)).fold(0.0_f64, |m, (u, v)| m.max((u - v).abs()))
+                        / scale;
+                if s < 0.9 * departure { (b.max(d), a) } else { (b, a.max(d)) }
+            })
+        };
+        let (b1, a1) = dist(100.0);
+        let (b2, a2) = dist(400.0);
+        assert!(b2 < 0.35 * b1, "before the departure: {b1} -> {b2}");
+        assert!(a2 > 0.7 * a1 && a2 > 0.1, "after the departure: {a1} -> {a2}");
     }
 
     #[test]
