@@ -283,6 +283,34 @@ mod properties {
     }
 
     #[test]
+    fn seqlip_with_one_hidden_layer_is_the_max_over_all_patterns() {
+        for k in 0..4u64 {
+            let net =
+                ReluNet::random(&[3, 6, 2], 1.0, 0.3, &mut Seed::new(k).stream("seqlip")).unwrap();
+            let mut brute: f64 = 0.0;
+            for bits in 0u32..64 {
+                let pattern = vec![(0..6).map(|i| bits >> i & 1 == 1).collect::<Vec<_>>()];
+                brute =
+                    brute.max(spectral_norm(net.jacobian_of_pattern(&pattern).as_ref()).unwrap());
+            }
+            let s = seqlip_exhaustive(&net, 8).unwrap();
+            assert!(close(s.value, brute), "{} vs {brute}", s.value);
+            assert_eq!(s.evaluations, 63);
+        }
+    }
+
+    #[test]
+    fn points_at_ties_are_rejected() {
+        // Every sample in [-1e-10, 1e-10] is within margin_tol = 1e-9 of the kink of
+        // relu(x) - relu(-x), where relu'(0) = 1 would give the spurious value 2.
+        let net = identity_net();
+        let dom = Domain::new_box(vec![-1e-10], vec![1e-10]).unwrap();
+        let cfg = LowerConfig::new(Norm::L2, dom, 100, 1.0, 0, 0).unwrap();
+        let lb = sampled_lower_bound(&net, &cfg, Seed::new(0)).unwrap();
+        assert_eq!((lb.n_evaluated, lb.n_rejected, lb.value), (0, 100, 0.0));
+    }
+
+    #[test]
     fn errors_name_the_parameter() {
         let net = identity_net();
         let bad = ExactConfig::new(Norm::L2)
