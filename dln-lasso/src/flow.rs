@@ -38,7 +38,7 @@ use crate::problem::Problem;
 /// | `parametrization` | `u ⊙ v` or `u ⊙ u` | `Product` | |
 /// | `init` | shapes of `u(0)`, `v(0)` | `PesmeFlammarion` | |
 /// | `tol` | local error per step on `L sigma` and on `w / (1 + abs(w))` | `1e-10` | `(0, 1)` |
-/// | `h_max` | largest step in `s` | `0.05` | `> 0` |
+/// | `h_max` | largest step in `s`, relative to `max(1, s)` | `0.05` | `> 0` |
 /// | `max_steps` | step budget (accepted and rejected) | 200000 | `>= 1` |
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FlowConfig {
@@ -50,7 +50,7 @@ pub struct FlowConfig {
     pub init: Init,
     /// Local error tolerance.
     pub tol: f64,
-    /// Largest step in rescaled time.
+    /// Largest step in rescaled time, relative to `max(1, s)`.
     pub h_max: f64,
     /// Step budget.
     pub max_steps: usize,
@@ -212,7 +212,7 @@ impl MirrorFlow {
         let mut sigma = vec![0.0; p];
         let mut w = vec![0.0; p];
         let mut s = 0.0;
-        let mut h = (cfg.h_max).min(1e-3);
+        let mut h = cfg.h_max.min(1e-3);
         let mut out = FlowTrajectory {
             s: vec![],
             sigma: vec![],
@@ -228,7 +228,8 @@ impl MirrorFlow {
                     return Err(DlnError::MaxStepsExceeded { max_steps: cfg.max_steps, time: s });
                 }
                 steps += 1;
-                let hs = h.min(target - s).min(cfg.h_max);
+                // The cap is relative: late in the path the dynamics are slow on the scale of s.
+                let hs = h.min(target - s).min(cfg.h_max * s.max(1.0));
                 if hs < 1e-14 * s.max(1.0) && target - s > hs {
                     return Err(DlnError::StepSizeUnderflow { step_size: hs, time: s });
                 }
