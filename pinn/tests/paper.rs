@@ -39,7 +39,6 @@ mod pikl {
     }
 
     #[test]
-    #[ignore = "paper scale: cargo test --release -- --ignored"]
     fn wave_equation_more_modes_help_at_n_20000() {
         let data = wave::sample(Seed::new(7), 20_000, 0.0);
         let grid = wave::grid();
