@@ -123,6 +123,24 @@ mod vortex_checks {
     }
 
     #[test]
+    #[ignore = "paper scale: cargo test --release -- --ignored"]
+    fn deformation_32_64_errors_and_order() {
+        let ns = [32, 64];
+        let errs: Vec<f64> = ns
+            .iter()
+            .map(|&n| {
+                let r = deformation(n, Scheme::Plic(NormalMethod::Mixed), 0.5).unwrap();
+                assert!(r.stats.volume_drift().abs() < 1e-13);
+                r.error
+            })
+            .collect();
+        let order = (errs[0] / errs[1]).log2();
+        eprintln!("deformation mixed PLIC: {errs:?}, order {order}");
+        // Split PLIC with smooth normals: at least first order on this under-resolved test.
+        assert!(order > 0.8, "order {order}");
+    }
+
+    #[test]
     fn deformation_small() {
         let r = deformation(16, Scheme::Plic(NormalMethod::Youngs), 0.5).unwrap();
         eprintln!(
