@@ -15,6 +15,7 @@
 //! | [`kernel`] | softmax attention by log-sum-exp, dense or blocked (streaming) |
 //! | [`layers`] | discrete layers: projected Euler and "step, then renormalise" |
 //! | [`hardmax`] | zero-temperature attention as a Frank–Wolfe step |
+//! | [`regression`] | single-location regression: data, attention predictor, projected SGD, linear baseline |
 //! | [`simulate`] | RK4, Dormand–Prince and Euler integration with collapse events and cluster logs |
 //! | [`observables`] | Gram matrix, cluster counts, energy in overflow-safe forms |
 //! | [`circle`] | two point clusters on the circle: speed and merge time |
@@ -50,6 +51,7 @@ pub mod hardmax;
 pub mod kernel;
 pub mod layers;
 pub mod observables;
+pub mod regression;
 mod simulate;
 mod sphere;
 pub mod tokens;

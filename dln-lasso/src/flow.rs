@@ -14,8 +14,8 @@
 //! Jacobian; the step size is controlled by step doubling on the error of `L sigma` (which is
 //! the relative error of the exponentially small coordinates) and of `w`.
 //!
-//! Activations are recorded when `|sigma_i|` crosses the threshold of the parametrisation
-//! (`1` for `u ⊙ v`): as `eps -> 0` these are the jump times of the saddle-to-saddle limit.
+//! Activations are recorded when `|sigma_i|` crosses `1` for `u ⊙ v` (when `sigma_i` crosses
+//! `1/2` for `u ⊙ u`): as `eps -> 0` these are the jump times of the saddle-to-saddle limit.
 //!
 //! # References
 //! - E. Hairer, G. Wanner, *Solving ordinary differential equations II*, 2nd ed., Springer
@@ -38,7 +38,7 @@ use crate::problem::Problem;
 /// | `parametrization` | `u ⊙ v` or `u ⊙ u` | `Product` | |
 /// | `init` | shapes of `u(0)`, `v(0)` | `PesmeFlammarion` | |
 /// | `tol` | local error per step on `L sigma` and on `w / (1 + abs(w))` | `1e-10` | `(0, 1)` |
-/// | `h_max` | largest step in `s` | `0.05` | `> 0` |
+/// | `h_max` | largest step in `s`, relative to `max(1, s)` | `0.05` | `> 0` |
 /// | `max_steps` | step budget (accepted and rejected) | 200000 | `>= 1` |
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FlowConfig {
@@ -50,7 +50,7 @@ pub struct FlowConfig {
     pub init: Init,
     /// Local error tolerance.
     pub tol: f64,
-    /// Largest step in rescaled time.
+    /// Largest step in rescaled time, relative to `max(1, s)`.
     pub h_max: f64,
     /// Step budget.
     pub max_steps: usize,
@@ -90,7 +90,7 @@ pub struct MirrorFlow {
     config: FlowConfig,
 }
 
-/// A crossing of `|sigma_i|` through the activation threshold.
+/// A crossing of `|sigma_i|` (of `sigma_i` for `u ⊙ u`) through the activation threshold.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Activation {
     /// Coordinate.
@@ -212,7 +212,7 @@ impl MirrorFlow {
         let mut sigma = vec![0.0; p];
         let mut w = vec![0.0; p];
         let mut s = 0.0;
-        let mut h = (cfg.h_max).min(1e-3);
+        let mut h = cfg.h_max.min(1e-3);
         let mut out = FlowTrajectory {
             s: vec![],
             sigma: vec![],
@@ -228,7 +228,8 @@ impl MirrorFlow {
                     return Err(DlnError::MaxStepsExceeded { max_steps: cfg.max_steps, time: s });
                 }
                 steps += 1;
-                let hs = h.min(target - s).min(cfg.h_max);
+                // The cap is relative: late in the path the dynamics are slow on the scale of s.
+                let hs = h.min(target - s).min(cfg.h_max * s.max(1.0));
                 if hs < 1e-14 * s.max(1.0) && target - s > hs {
                     return Err(DlnError::StepSizeUnderflow { step_size: hs, time: s });
                 }
@@ -266,7 +267,7 @@ impl MirrorFlow {
                 // Accept the more accurate two-half-step result.
                 let s_new = s + hs;
                 for (i, (old, new)) in sigma.iter().zip(&h2.sigma).enumerate() {
-                    let (a, b) = (old.abs(), new.abs());
+                    let (a, b) = (self.level(*old), self.level(*new));
                     if (a < threshold) != (b < threshold) {
                         let frac = self.crossing(problem, &map, (&sigma, &w), hs, i, (a, b));
                         let sign = if b >= threshold { new.signum() } else { old.signum() };
@@ -301,6 +302,15 @@ impl MirrorFlow {
         Ok(out)
     }
 
+    /// The quantity compared with the activation threshold: `|sigma_i|` for `u ⊙ v`, `sigma_i`
+    /// for `u ⊙ u` (whose coordinates are non-negative and grow only for positive `sigma_i`).
+    fn level(&self, sigma: f64) -> f64 {
+        match self.config.parametrization {
+            Parametrization::Product => sigma.abs(),
+            Parametrization::Square => sigma,
+        }
+    }
+
     /// Fraction of the step `h` at which `|sigma_i|` crosses the threshold: bisection on
     /// single Radau steps of the fractional size (each as accurate as the step itself), started
     /// from the linear interpolant's bracket.
@@ -322,7 +332,7 @@ impl MirrorFlow {
             let Some(st) = self.radau_step(problem, map, start.0, start.1, mid * h) else {
                 return linear;
             };
-            let above = st.sigma[i].abs() >= threshold;
+            let above = self.level(st.sigma[i]) >= threshold;
             if above == rising {
                 hi = mid;
             } else {

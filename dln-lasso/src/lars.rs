@@ -162,7 +162,9 @@ impl Lars {
         &self.config
     }
 
-    /// Computes the path of `problem` from `lambda_max` down to `lambda_min`.
+    /// Computes the path of `problem` from `lambda_max` down to `lambda_min`. If `max_iters`
+    /// events do not reach `lambda_min` the path is returned as far as computed, with
+    /// [`LassoPath::is_complete`] `false` (and a `log` warning).
     ///
     /// # Errors
     /// [`DlnError::NonFinite`] if a coefficient becomes non-finite (a numerically singular
@@ -381,6 +383,12 @@ impl LassoPath {
         self.lambdas.len()
     }
 
+    /// `true` when the path reached `lambda_min` (its last event is [`PathEvent::End`]);
+    /// `false` when `max_iters` stopped it first.
+    pub fn is_complete(&self) -> bool {
+        matches!(self.events.last(), Some(PathEvent::End))
+    }
+
     /// Which path this is.
     pub fn method(&self) -> LarsMethod {
         self.method
@@ -507,6 +515,18 @@ mod tests {
         // At lambda = 0 the active columns interpolate: zero gradient.
         let g = p.gradient(path.coefs().last().unwrap());
         assert!(g.iter().all(|v| v.abs() < 1e-9), "{g:?}");
+    }
+
+    #[test]
+    fn iteration_budget_is_reported() {
+        let p = Problem::from_gram(Mat::identity(3, 3), vec![3.0, 2.0, -1.0]).unwrap();
+        let short = Lars::new(LarsConfig { max_iters: 1, ..LarsConfig::default() })
+            .unwrap()
+            .path(&p)
+            .unwrap();
+        assert!(!short.is_complete());
+        assert_eq!(short.n_knots(), 2);
+        assert!(lasso_path(&p).unwrap().is_complete());
     }
 
     #[test]

@@ -18,6 +18,7 @@
 //! | [`gd`] | gradient descent on the weights, `u ⊙ v` and `u ⊙ u` |
 //! | [`saddle`] | the saddle-to-saddle limit algorithm and sign-constrained least squares |
 //! | [`exact`] | closed-form flow of one separable coordinate (orthogonal designs) |
+//! | [`experiments`](mod@experiments) | the `megavolt reproduce` experiments |
 //! | [`cd`] | coordinate descent on a grid: warm starts, duality-gap stopping, gap-safe screening, non-negative lasso |
 //!
 //! Every `lambda` uses the convention of scikit-learn's `Lasso`: with `M = X^T X / n` and
@@ -39,6 +40,7 @@ mod chol;
 pub mod data;
 pub mod error;
 pub mod exact;
+pub mod experiments;
 pub mod flow;
 pub mod gd;
 pub mod lars;
@@ -48,5 +50,6 @@ pub mod saddle;
 pub mod synthetic;
 
 pub use error::{DlnError, Result};
+pub use experiments::experiments;
 pub use lars::{Lars, LarsConfig, LarsMethod, LassoPath, PathEvent, lasso_path};
 pub use problem::{LossScaling, Problem};

@@ -548,6 +548,70 @@ mod flows {
     }
 }
 
+mod square {
+    use dln_lasso::Problem;
+    use dln_lasso::flow::{FlowConfig, MirrorFlow};
+    use dln_lasso::mirror::{Init, Parametrization};
+    use faer::Mat;
+
+    fn orthogonal() -> Problem {
+        Problem::from_gram(Mat::identity(3, 3), vec![3.0, 2.0, -1.0]).unwrap()
+    }
+
+    fn config(l: f64) -> FlowConfig {
+        FlowConfig {
+            log_inv_eps: l,
+            parametrization: Parametrization::Square,
+            init: Init::PesmeFlammarion,
+            ..FlowConfig::default()
+        }
+    }
+
+    #[test]
+    fn square_flow_is_logistic_per_coordinate() {
+        // x' = -4 x (x - r) in t with x(0) = eps: x(t) = r / (1 + (r/eps - 1) e^{-4 r t}).
+        let p = orthogonal();
+        let l = 40.0;
+        let times = [0.05, 0.17, 0.26, 0.6, 1.5];
+        let tr = MirrorFlow::new(config(l)).unwrap().run(&p, &times).unwrap();
+        let eps = (-l).exp();
+        for (k, &s) in times.iter().enumerate() {
+            let t = s * l / 2.0;
+            for i in 0..3 {
+                let r = p.corr()[i];
+                let want = r / (1.0 + (r / eps - 1.0) * (-4.0 * r * t).exp());
+                let got = tr.x[k][i];
+                assert!((got - want).abs() < 1e-8 * want.abs(), "s {s}, x{i}: {got} vs {want}");
+                assert!(got > 0.0);
+            }
+        }
+    }
+
+    #[test]
+    fn square_flow_follows_the_nonnegative_lasso_at_half_the_inverse_time() {
+        // Activations at s = 1/(2 r_i) for r_i > 0; none for r_i < 0; xbar(s) approaches
+        // (r - 1/(2s))_+ at the rate 1/log(1/eps).
+        let p = orthogonal();
+        let s = 3.0;
+        let target = [3.0 - 1.0 / 6.0, 2.0 - 1.0 / 6.0, 0.0];
+        let mut errs = Vec::new();
+        for l in [100.0, 200.0, 400.0] {
+            let tr = MirrorFlow::new(config(l)).unwrap().run(&p, &[s]).unwrap();
+            let act: Vec<(usize, f64)> = tr.activations.iter().map(|a| (a.coord, a.s)).collect();
+            assert_eq!(act.len(), 2);
+            assert!(
+                (act[0].1 - 1.0 / 6.0).abs() < 2.0 / l && (act[1].1 - 0.25).abs() < 2.0 / l,
+                "{act:?}"
+            );
+            let xbar = &tr.xbar[0];
+            errs.push(xbar.iter().zip(target).fold(0.0_f64, |m, (a, b)| m.max((a - b).abs())));
+        }
+        for w in errs.windows(2) {
+            assert!((w[0] / w[1] - 2.0).abs() < 0.1, "errors {errs:?}");
+        }
+    }
+}
+
 mod saddles {
     use dln_lasso::data::{Standardization, diabetes};
     use dln_lasso::flow::{FlowConfig, MirrorFlow};
@@ -589,6 +653,35 @@ mod saddles {
     }
 
     #[test]
+    fn flow_follows_the_lasso_until_the_departure_knot_only() {
+        // Before s = 1/0.012393 the distance of xbar(s) to lasso(1/s) shrinks like 1/log(1/eps);
+        // after it, it does not: the lasso moves s3 through zero, the network cannot.
+        let p = problem();
+        let path = lasso_path(&p).unwrap();
+        let departure = 1.0 / 0.01239261621343099;
+        let times: Vec<f64> = (0..120)
+            .map(|k| (0.3f64.ln() + (400f64.ln() - 0.3f64.ln()) * k as f64 / 119.0).exp())
+            .collect();
+        let scale = 792.175638552; // |x_ols|_inf (s1), scikit-learn.
+        let dist = |l: f64| -> (f64, f64) {
+            let tr = MirrorFlow::new(FlowConfig { log_inv_eps: l, ..FlowConfig::default() })
+                .unwrap()
+                .run(&p, &times)
+                .unwrap();
+            times.iter().zip(&tr.xbar).fold((0.0_f64, 0.0_f64), |(b, a), (&s, xb)| {
+                let d =
+                    xb.iter().zip(path.at(1.0 / s)).fold(0.0_f64, |m, (u, v)| m.max((u - v).abs()))
+                        / scale;
+                if s < 0.9 * departure { (b.max(d), a) } else { (b, a.max(d)) }
+            })
+        };
+        let (b1, a1) = dist(100.0);
+        let (b2, a2) = dist(400.0);
+        assert!(b2 < 0.35 * b1, "before the departure: {b1} -> {b2}");
+        assert!(a2 > 0.7 * a1 && a2 > 0.1, "after the departure: {a1} -> {a2}");
+    }
+
+    #[test]
     fn flow_activations_approach_the_jump_times() {
         let p = problem();
         let seq = SaddleToSaddle::new(SaddleConfig::default()).unwrap().run(&p).unwrap();
@@ -608,5 +701,92 @@ mod saddles {
             })
             .collect();
         assert!(gaps[1] < 0.6 * gaps[0] && gaps[1] < 0.03, "relative gaps {gaps:?}");
+    }
+}
+
+mod reproduce {
+    use megavolt_core::Scale;
+    use megavolt_core::experiment::silent_context;
+
+    #[test]
+    fn experiment_names_are_unique_and_kebab_case() {
+        let names: Vec<&str> = dln_lasso::experiments().iter().map(|e| e.name()).collect();
+        assert_eq!(names, ["dln-orthogonal", "dln-diabetes", "saddle-vs-lars", "early-stopping"]);
+    }
+
+    #[test]
+    #[ignore = "quick scale in release: cargo test --release -- --ignored"]
+    fn quick_scale_runs_and_passes() {
+        for e in dln_lasso::experiments() {
+            let start = std::time::Instant::now();
+            let out = e.run(&silent_context(42, Scale::Quick)).unwrap();
+            eprintln!("{}: {:.2} s", e.name(), start.elapsed().as_secs_f64());
+            for m in &out.metrics {
+                eprintln!(
+                    "  {} = {:.6e} (ref {:?}, pass {:?})",
+                    m.name, m.value, m.reference, m.pass
+                );
+            }
+            for n in &out.notes {
+                eprintln!("  note: {n}");
+            }
+            if let Ok(path) = std::env::var("DLN_DUMP") {
+                for se in &out.series {
+                    let mut text = se.columns.join(",") + "\n";
+                    for i in 0..se.len() {
+                        let row: Vec<String> =
+                            se.data.iter().map(|c| format!("{:.6e}", c[i])).collect();
+                        text += &(row.join(",") + "\n");
+                    }
+                    std::fs::write(format!("{path}/{}_{}.csv", e.name(), se.name), text).unwrap();
+                }
+            }
+            assert!(out.all_pass(), "{} has a failing metric", e.name());
+        }
+    }
+
+    #[test]
+    #[ignore = "paper scale: cargo test --release -- --ignored"]
+    fn paper_scale_runs_and_passes() {
+        for e in dln_lasso::experiments() {
+            let out = e.run(&silent_context(42, Scale::Paper)).unwrap();
+            assert!(out.all_pass(), "{} has a failing metric", e.name());
+        }
+    }
+}
+
+mod snapshots {
+    use dln_lasso::data::{DIABETES_FEATURES, Standardization, diabetes};
+    use dln_lasso::saddle::{SaddleConfig, SaddleToSaddle};
+    use dln_lasso::{LossScaling, PathEvent, lasso_path};
+
+    #[test]
+    fn diabetes_event_sequences() {
+        let p = diabetes(Standardization::UnitNorm).problem(LossScaling::Mean).unwrap();
+        let path = lasso_path(&p).unwrap();
+        let events: Vec<String> = path
+            .events()
+            .iter()
+            .zip(path.lambdas())
+            .map(|(e, l)| match e {
+                PathEvent::Enter { var, sign } => format!(
+                    "{l:.6} +{}{}",
+                    DIABETES_FEATURES[*var],
+                    if *sign > 0.0 { "(+)" } else { "(-)" }
+                ),
+                PathEvent::Leave { var } => format!("{l:.6} -{}", DIABETES_FEATURES[*var]),
+                PathEvent::Blocked { var, .. } => {
+                    format!("{l:.6} blocked {}", DIABETES_FEATURES[*var])
+                }
+                PathEvent::End => format!("{l:.6} end"),
+            })
+            .collect();
+        insta::assert_snapshot!("lars_lasso_diabetes", events.join("\n"));
+        let seq = SaddleToSaddle::new(SaddleConfig::default()).unwrap().run(&p).unwrap();
+        let jumps: Vec<String> = seq.saddles[1..]
+            .iter()
+            .map(|q| format!("{:.6} {}", q.s, DIABETES_FEATURES[q.trigger]))
+            .collect();
+        insta::assert_snapshot!("saddles_diabetes", jumps.join("\n"));
     }
 }

@@ -12,6 +12,7 @@
 //! | exact values | [`exact_lipschitz`], [`exact_lipschitz_1d`] | `= L_p(f)` (small networks), global or over a box |
 //! | training with control | [`training`]: spectral normalisation, Parseval retraction, bound penalty | — |
 //! | max-pooling | [`maxpool`]: 1-D and 2-D pooling with a documented tie rule | — |
+//! | convolutions | [`conv`]: convolutions as matrices; pooling as ReLU layers | — |
 //!
 //! ```
 //! use lipschitz::{ExactConfig, LowerConfig, Norm, ReluNet, bounds, exact_lipschitz, sampled_lower_bound};
@@ -30,6 +31,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod bounds;
+pub mod conv;
 pub mod domain;
 pub mod error;
 pub mod exact;

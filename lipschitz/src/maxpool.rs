@@ -122,6 +122,45 @@ impl MaxPool1d {
         route(n_in, &pooled.argmax, grad_out)
     }
 
+    /// The pooling of inputs of length `n` written exactly as a ReLU network (the *explicit*
+    /// treatment), for windows of length 2: `max(a, b) = relu(a - b) + relu(b) - relu(-b)`, one
+    /// hidden layer of three units per window and identity output. Compose it with
+    /// [`ReluNet::compose`](crate::ReluNet::compose) to analyse networks with pooling by every
+    /// bound and by exact enumeration.
+    ///
+    /// ```
+    /// use lipschitz::maxpool::{MaxPool1d, TieRule};
+    /// let p = MaxPool1d::new(2, 2, TieRule::First)?;
+    /// let net = p.as_relu_net(4)?;
+    /// assert_eq!(net.forward(&[1.0, -3.0, 0.5, 2.0]), vec![1.0, 2.0]);
+    /// # Ok::<(), lipschitz::LipError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`LipError::InvalidParameter`] if the kernel is not 2 or `n < 2`.
+    pub fn as_relu_net(&self, n: usize) -> Result<crate::ReluNet> {
+        if self.kernel != 2 {
+            return Err(LipError::invalid("kernel", self.kernel, "2 for the explicit ReLU form"));
+        }
+        let n_out = self.output_len(n);
+        if n_out == 0 {
+            return Err(LipError::invalid("n", n, "at least the kernel length"));
+        }
+        let mut h = Mat::zeros(3 * n_out, n);
+        let mut o = Mat::zeros(n_out, 3 * n_out);
+        for j in 0..n_out {
+            let (a, b) = (j * self.stride, j * self.stride + 1);
+            h[(3 * j, a)] = 1.0;
+            h[(3 * j, b)] = -1.0;
+            h[(3 * j + 1, b)] = 1.0;
+            h[(3 * j + 2, b)] = -1.0;
+            o[(j, 3 * j)] = 1.0;
+            o[(j, 3 * j + 1)] = 1.0;
+            o[(j, 3 * j + 2)] = -1.0;
+        }
+        crate::ReluNet::new(vec![h, o], None)
+    }
+
     /// Lipschitz constant bound in `norm` for inputs of length `n` (see the module docs);
     /// exact (= 1) in l-inf, and in every norm for non-overlapping windows.
     pub fn lipschitz_bound(&self, norm: Norm, n: usize) -> f64 {

@@ -284,6 +284,46 @@ impl ReluNet {
         self.jacobian_of_pattern(&self.pattern(x).0)
     }
 
+    /// The composition `next(self(x))`: the last affine map of `self` and the first of `next`
+    /// merge into one layer, so the result has `self.depth() + next.depth() - 1` layers and a
+    /// ReLU after every merged hidden layer.
+    ///
+    /// ```
+    /// use lipschitz::ReluNet;
+    /// let a = ReluNet::new(vec![faer::mat![[1.0], [-1.0]], faer::mat![[1.0, -1.0]]], None)?;
+    /// let b = ReluNet::new(vec![faer::mat![[2.0], [-2.0]], faer::mat![[1.0, 1.0]]], None)?;
+    /// let c = a.compose(&b)?; // |2x|
+    /// assert_eq!(c.depth(), 3);
+    /// assert_eq!(c.forward(&[-1.5]), vec![3.0]);
+    /// # Ok::<(), lipschitz::LipError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`LipError::InvalidParameter`] if `next.in_dim() != self.out_dim()`.
+    pub fn compose(&self, next: &ReluNet) -> Result<ReluNet> {
+        if next.in_dim() != self.out_dim() {
+            return Err(LipError::invalid(
+                "next",
+                format!("input dimension {}", next.in_dim()),
+                "the output dimension of self",
+            ));
+        }
+        let m = self.depth();
+        let (wl, bl) = (&self.weights[m - 1], &self.biases[m - 1]);
+        let (w0, b0) = (&next.weights[0], &next.biases[0]);
+        let merged_w = mul(w0.as_ref(), wl.as_ref());
+        let merged_b = Col::from_fn(w0.nrows(), |i| {
+            b0[i] + (0..w0.ncols()).map(|k| w0[(i, k)] * bl[k]).sum::<f64>()
+        });
+        let mut weights: Vec<Mat<f64>> = self.weights[..m - 1].to_vec();
+        let mut biases: Vec<Col<f64>> = self.biases[..m - 1].to_vec();
+        weights.push(merged_w);
+        biases.push(merged_b);
+        weights.extend(next.weights[1..].iter().cloned());
+        biases.extend(next.biases[1..].iter().cloned());
+        ReluNet::new(weights, Some(biases))
+    }
+
     /// The product `W_m ... W_1` (all units active).
     pub fn weight_product(&self) -> Mat<f64> {
         self.weights[1..]

@@ -283,6 +283,34 @@ mod properties {
     }
 
     #[test]
+    fn seqlip_with_one_hidden_layer_is_the_max_over_all_patterns() {
+        for k in 0..4u64 {
+            let net =
+                ReluNet::random(&[3, 6, 2], 1.0, 0.3, &mut Seed::new(k).stream("seqlip")).unwrap();
+            let mut brute: f64 = 0.0;
+            for bits in 0u32..64 {
+                let pattern = vec![(0..6).map(|i| bits >> i & 1 == 1).collect::<Vec<_>>()];
+                brute =
+                    brute.max(spectral_norm(net.jacobian_of_pattern(&pattern).as_ref()).unwrap());
+            }
+            let s = seqlip_exhaustive(&net, 8).unwrap();
+            assert!(close(s.value, brute), "{} vs {brute}", s.value);
+            assert_eq!(s.evaluations, 63);
+        }
+    }
+
+    #[test]
+    fn points_at_ties_are_rejected() {
+        // Every sample in [-1e-10, 1e-10] is within margin_tol = 1e-9 of the kink of
+        // relu(x) - relu(-x), where relu'(0) = 1 would give the spurious value 2.
+        let net = identity_net();
+        let dom = Domain::new_box(vec![-1e-10], vec![1e-10]).unwrap();
+        let cfg = LowerConfig::new(Norm::L2, dom, 100, 1.0, 0, 0).unwrap();
+        let lb = sampled_lower_bound(&net, &cfg, Seed::new(0)).unwrap();
+        assert_eq!((lb.n_evaluated, lb.n_rejected, lb.value), (0, 100, 0.0));
+    }
+
+    #[test]
     fn errors_name_the_parameter() {
         let net = identity_net();
         let bad = ExactConfig::new(Norm::L2)
@@ -579,5 +607,57 @@ mod experiments {
     fn experiments_are_listed() {
         let names: Vec<_> = lipschitz::experiments().iter().map(|e| e.name()).collect();
         assert_eq!(names, ["lipschitz-bounds-vs-exact", "lipschitz-training-tradeoff"]);
+    }
+}
+
+mod convolutional {
+    use super::*;
+    use lipschitz::conv::conv1d_matrix;
+    use lipschitz::maxpool::{MaxPool1d, TieRule};
+    use rand::RngExt;
+
+    #[test]
+    fn explicit_cnn_matches_manual_forward_and_implicit_bound_holds() {
+        // x (length 9) -> conv (kernel 3, 2 channels' worth as two kernels stacked) -> relu ->
+        // maxpool(2, 2) per channel -> dense 1 output.
+        let seed = Seed::new(12);
+        let mut rng = seed.stream("cnn");
+        let k1: Vec<f64> = (0..3).map(|_| rng.random_range(-1.0..1.0)).collect();
+        let c = conv1d_matrix(&k1, 9, 1).unwrap(); // 7 x 9
+        let conv = ReluNet::new(
+            vec![c.clone(), Mat::identity(7, 7)],
+            Some(vec![faer::Col::from_fn(7, |i| 0.1 * i as f64 - 0.3), faer::Col::zeros(7)]),
+        )
+        .unwrap();
+        let pool = MaxPool1d::new(2, 2, TieRule::First).unwrap();
+        let pooled = pool.as_relu_net(7).unwrap(); // 7 -> 3
+        let dense = ReluNet::new(vec![megavolt_core::rng::gaussian_mat(&mut rng, 1, 3, 1.0)], None)
+            .unwrap();
+        let cnn = conv.compose(&pooled).unwrap().compose(&dense).unwrap();
+        assert_eq!(cnn.sizes(), vec![9, 7, 9, 1]);
+        for _ in 0..50 {
+            let x: Vec<f64> = (0..9).map(|_| rng.random_range(-2.0..2.0)).collect();
+            let z: Vec<f64> = conv.forward(&x).iter().map(|v| v.max(0.0)).collect();
+            let p = pool.forward(&z).values;
+            let manual: f64 = (0..3).map(|j| dense.weights()[0][(0, j)] * p[j]).sum();
+            assert!((cnn.forward(&x)[0] - manual).abs() < 1e-12);
+        }
+        // Implicit: |W_dense| * L(pool) * |conv| bounds the exact constant; so do the explicit
+        // bounds of the composed network.
+        for norm in Norm::ALL {
+            let implicit = operator_norm(dense.weights()[0].as_ref(), norm).unwrap()
+                * pool.lipschitz_bound(norm, 7)
+                * operator_norm(c.as_ref(), norm).unwrap();
+            let sampled = sampled_lower_bound(
+                &cnn,
+                &LowerConfig::new(norm, Domain::Global, 500, 1.0, 5, 50).unwrap(),
+                seed,
+            )
+            .unwrap()
+            .value;
+            assert!(sampled <= implicit * (1.0 + RTOL));
+            assert!(sampled <= abs_product(&cnn, norm).unwrap() * (1.0 + RTOL));
+            assert!(sampled <= jacobian_interval(&cnn, norm).unwrap() * (1.0 + RTOL));
+        }
     }
 }

@@ -303,7 +303,7 @@ impl TanhNet {
                 let jets = Jets { spec: spec.clone(), data };
                 return (jets, JetCache { spec: spec.clone(), n, inputs, pre, tanh });
             }
-            let (next, t) = activate(z.as_ref(), spec, n);
+            let (next, t) = activate(&z, spec, n);
             pre.push(z);
             tanh.push(t);
             a = next;
@@ -352,36 +352,48 @@ impl TanhNet {
             }
             let mut abar = Mat::<f64>::zeros(fan_in, ch * n);
             matmul(abar.as_mut(), Accum::Replace, w.transpose(), zbar.as_ref(), 1.0, Par::Seq);
-            zbar = activate_adjoint(
-                cache.pre[l - 1].as_ref(),
-                cache.tanh[l - 1].as_ref(),
-                abar.as_ref(),
-                spec,
-                n,
-            );
+            zbar = activate_adjoint(&cache.pre[l - 1], &cache.tanh[l - 1], &abar, spec, n);
         }
         grad
     }
 }
 
 /// The tanh jet rules: from the pre-activation channels `z` to the activation channels.
-fn activate(z: MatRef<'_, f64>, spec: &JetSpec, n: usize) -> (Mat<f64>, Mat<f64>) {
-    let (width, d) = (z.nrows(), spec.dim());
+/// Loops run down contiguous columns (one point and channel at a time).
+fn activate(z: &Mat<f64>, spec: &JetSpec, n: usize) -> (Mat<f64>, Mat<f64>) {
+    let width = z.nrows();
+    let d = spec.dim();
     let mut a = Mat::<f64>::zeros(width, spec.channels() * n);
     let mut t = Mat::<f64>::zeros(width, n);
+    let (mut s1, mut s2) = (vec![0.0; width], vec![0.0; width]);
     for p in 0..n {
-        for u in 0..width {
-            let th = z[(u, p)].tanh();
-            let s1 = 1.0 - th * th;
-            let s2 = -2.0 * th * s1;
-            t[(u, p)] = th;
-            a[(u, p)] = th;
-            for i in 0..spec.n_first() {
-                a[(u, (1 + i) * n + p)] = s1 * z[(u, (1 + i) * n + p)];
+        {
+            let (zc, tc) = (z.col_as_slice(p), t.col_as_slice_mut(p));
+            for u in 0..width {
+                let th = zc[u].tanh();
+                tc[u] = th;
+                s1[u] = 1.0 - th * th;
+                s2[u] = -2.0 * th * s1[u];
             }
-            for (c, &(i, j)) in spec.pairs().iter().enumerate() {
-                let q = (1 + d + c) * n + p;
-                a[(u, q)] = s2 * z[(u, (1 + i) * n + p)] * z[(u, (1 + j) * n + p)] + s1 * z[(u, q)];
+        }
+        a.col_as_slice_mut(p).copy_from_slice(t.col_as_slice(p));
+        for i in 0..spec.n_first() {
+            let q = (1 + i) * n + p;
+            let (zc, ac) = (z.col_as_slice(q), a.col_as_slice_mut(q));
+            for u in 0..width {
+                ac[u] = s1[u] * zc[u];
+            }
+        }
+        for (c, &(i, j)) in spec.pairs().iter().enumerate() {
+            let q = (1 + d + c) * n + p;
+            let (zi, zj, zq) = (
+                z.col_as_slice((1 + i) * n + p),
+                z.col_as_slice((1 + j) * n + p),
+                z.col_as_slice(q),
+            );
+            let ac = a.col_as_slice_mut(q);
+            for u in 0..width {
+                ac[u] = s2[u] * zi[u] * zj[u] + s1[u] * zq[u];
             }
         }
     }
@@ -390,38 +402,59 @@ fn activate(z: MatRef<'_, f64>, spec: &JetSpec, n: usize) -> (Mat<f64>, Mat<f64>
 
 /// Adjoint of [`activate`]: from the adjoint of the activation channels to that of `z`.
 fn activate_adjoint(
-    z: MatRef<'_, f64>,
-    t: MatRef<'_, f64>,
-    abar: MatRef<'_, f64>,
+    z: &Mat<f64>,
+    t: &Mat<f64>,
+    abar: &Mat<f64>,
     spec: &JetSpec,
     n: usize,
 ) -> Mat<f64> {
-    let (width, d) = (z.nrows(), spec.dim());
+    let width = z.nrows();
+    let d = spec.dim();
     let mut zbar = Mat::<f64>::zeros(width, spec.channels() * n);
+    let (mut s1, mut s2, mut s3, mut z0) =
+        (vec![0.0; width], vec![0.0; width], vec![0.0; width], vec![0.0; width]);
     for p in 0..n {
+        let (tc, ab0) = (t.col_as_slice(p), abar.col_as_slice(p));
         for u in 0..width {
-            let th = t[(u, p)];
-            let s1 = 1.0 - th * th;
-            let s2 = -2.0 * th * s1;
-            let s3 = s1 * (6.0 * th * th - 2.0);
-            let mut z0 = s1 * abar[(u, p)];
-            for i in 0..spec.n_first() {
-                let q = (1 + i) * n + p;
-                zbar[(u, q)] = s1 * abar[(u, q)];
-                z0 += s2 * z[(u, q)] * abar[(u, q)];
-            }
-            for (c, &(i, j)) in spec.pairs().iter().enumerate() {
-                let q = (1 + d + c) * n + p;
-                let ab = abar[(u, q)];
-                let (qi, qj) = ((1 + i) * n + p, (1 + j) * n + p);
-                let (zi, zj) = (z[(u, qi)], z[(u, qj)]);
-                zbar[(u, q)] = s1 * ab;
-                z0 += (s3 * zi * zj + s2 * z[(u, q)]) * ab;
-                zbar[(u, qi)] += s2 * zj * ab;
-                zbar[(u, qj)] += s2 * zi * ab;
-            }
-            zbar[(u, p)] = z0;
+            let th = tc[u];
+            s1[u] = 1.0 - th * th;
+            s2[u] = -2.0 * th * s1[u];
+            s3[u] = s1[u] * (6.0 * th * th - 2.0);
+            z0[u] = s1[u] * ab0[u];
         }
+        for i in 0..spec.n_first() {
+            let q = (1 + i) * n + p;
+            let (zc, abc) = (z.col_as_slice(q), abar.col_as_slice(q));
+            let out = zbar.col_as_slice_mut(q);
+            for u in 0..width {
+                out[u] = s1[u] * abc[u];
+                z0[u] += s2[u] * zc[u] * abc[u];
+            }
+        }
+        for (c, &(i, j)) in spec.pairs().iter().enumerate() {
+            let q = (1 + d + c) * n + p;
+            let (qi, qj) = ((1 + i) * n + p, (1 + j) * n + p);
+            let (zi, zj, zq, ab) =
+                (z.col_as_slice(qi), z.col_as_slice(qj), z.col_as_slice(q), abar.col_as_slice(q));
+            {
+                let out = zbar.col_as_slice_mut(q);
+                for u in 0..width {
+                    out[u] = s1[u] * ab[u];
+                    z0[u] += (s3[u] * zi[u] * zj[u] + s2[u] * zq[u]) * ab[u];
+                }
+            }
+            {
+                let out = zbar.col_as_slice_mut(qi);
+                for u in 0..width {
+                    out[u] += s2[u] * zj[u] * ab[u];
+                }
+            }
+            let out = zbar.col_as_slice_mut(qj);
+            for u in 0..width {
+                out[u] += s2[u] * zi[u] * ab[u];
+            }
+        }
+        zbar.col_as_slice_mut(p).copy_from_slice(&z0);
     }
     zbar
 }

@@ -5,7 +5,7 @@
 //! | module | contents |
 //! |---|---|
 //! | [`pikl`] | the physics-informed kernel estimator: a penalised least-squares fit over Fourier modes, solved exactly |
-//! | [`basis`], [`domain`], [`operator`] | its Fourier basis, domains with closed-form Gram matrices, differential operators and symbols |
+//! | [`basis`], [`domain`], [`operator`], [`rescale`] | its Fourier basis, domains with closed-form Gram matrices, differential operators and symbols, input rescaling |
 //! | [`jet`] | a tanh network with exact input derivatives up to order two and parameter gradients through them |
 //! | [`pinn`] | physics-informed network losses (data, boundary, residual, ridge, Sobolev) and training |
 //! | [`lbfgs`] | limited-memory BFGS with a strong Wolfe line search |
@@ -37,6 +37,7 @@ pub mod overfit;
 pub mod pikl;
 pub mod pinn;
 pub mod problems;
+pub mod rescale;
 pub mod special;
 
 pub use basis::FourierBasis;
@@ -51,3 +52,4 @@ pub use pinn::{
     LossParts, LossWeights, PinnProblem, PinnProblemBuilder, PointSet, TrainConfig, TrainReport,
     train,
 };
+pub use rescale::Rescaling;

@@ -10,6 +10,9 @@ use crate::jet::{JetSpec, TanhNet};
 use crate::lbfgs::{LbfgsConfig, LbfgsReport, minimize};
 use crate::operator::DiffOperator;
 
+/// Collocation points per block of the residual evaluation.
+const COLLOCATION_BLOCK: usize = 512;
+
 /// Weights of the terms of the empirical risk (see [`PinnProblem`]).
 ///
 /// | field | symbol | default | valid range |
@@ -334,34 +337,38 @@ impl PinnProblem {
         let (mut residual, mut sobolev) = (0.0, 0.0);
         if n_r > 0 && (w.residual > 0.0 || w.sobolev > 0.0) {
             let spec = &self.residual_spec;
-            let (jets, cache) = net.forward_cached(self.collocation.as_ref(), spec);
-            let mut adj = Mat::<f64>::zeros(spec.channels(), n_r);
             let scale = 1.0 / n_r as f64;
-            for p in 0..n_r {
-                let r: f64 =
-                    self.term_channels.iter().map(|&(c, a)| a * jets.data[(c, p)]).sum::<f64>()
-                        - self.source[p];
-                residual += w.residual * scale * r * r;
-                for &(c, a) in &self.term_channels {
-                    adj[(c, p)] += 2.0 * w.residual * scale * r * a;
-                }
-                if w.sobolev > 0.0 {
-                    for c in 0..spec.channels() {
-                        // Mixed second derivatives appear twice in the sum over ordered pairs.
-                        let mult =
-                            if c > d && spec.pairs()[c - 1 - d].0 != spec.pairs()[c - 1 - d].1 {
-                                2.0
-                            } else {
-                                1.0
-                            };
-                        let v = jets.data[(c, p)];
-                        sobolev += w.sobolev * scale * mult * v * v;
-                        adj[(c, p)] += 2.0 * w.sobolev * scale * mult * v;
+            // Blocks of points keep the jet channels of every layer in cache.
+            let mut start = 0;
+            while start < n_r {
+                let len = COLLOCATION_BLOCK.min(n_r - start);
+                let pts = self.collocation.as_ref().subcols(start, len);
+                let (jets, cache) = net.forward_cached(pts, spec);
+                let mut adj = Mat::<f64>::zeros(spec.channels(), len);
+                for p in 0..len {
+                    let r: f64 =
+                        self.term_channels.iter().map(|&(c, a)| a * jets.data[(c, p)]).sum::<f64>()
+                            - self.source[start + p];
+                    residual += w.residual * scale * r * r;
+                    for &(c, a) in &self.term_channels {
+                        adj[(c, p)] += 2.0 * w.residual * scale * r * a;
+                    }
+                    if w.sobolev > 0.0 {
+                        for c in 0..spec.channels() {
+                            // Mixed second derivatives appear twice in the sum over ordered pairs.
+                            let mixed =
+                                c > d && spec.pairs()[c - 1 - d].0 != spec.pairs()[c - 1 - d].1;
+                            let mult = if mixed { 2.0 } else { 1.0 };
+                            let v = jets.data[(c, p)];
+                            sobolev += w.sobolev * scale * mult * v * v;
+                            adj[(c, p)] += 2.0 * w.sobolev * scale * mult * v;
+                        }
                     }
                 }
-            }
-            if with_grad {
-                add(net.backward(&cache, adj.as_ref()));
+                if with_grad {
+                    add(net.backward(&cache, adj.as_ref()));
+                }
+                start += len;
             }
         }
 

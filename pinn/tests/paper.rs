@@ -39,7 +39,6 @@ mod pikl {
     }
 
     #[test]
-    #[ignore = "paper scale: cargo test --release -- --ignored"]
     fn wave_equation_more_modes_help_at_n_20000() {
         let data = wave::sample(Seed::new(7), 20_000, 0.0);
         let grid = wave::grid();
@@ -63,6 +62,84 @@ mod pikl {
             eprintln!("advection run {run}: relative L2 {err:.3e} ({:?})", model.method());
             assert!(err < 1e-5, "{err}");
         }
+    }
+}
+
+mod rescaled {
+    use super::*;
+    use faer::Mat;
+    use pinn::{Axis, DiffOperator, Domain, PiklConfig, Rescaling};
+
+    #[test]
+    fn advection_in_physical_coordinates() {
+        // u_t + 20 u_x = 0 on [0, 1] x [0, 2 pi], periodic in x, u = sin(x - 20 t): the same
+        // problem as the rescaled benchmark, with mu scaled by pi^2 since D is divided by pi.
+        let r = Rescaling::new(
+            &[0.0, 0.0],
+            &[1.0, 2.0 * std::f64::consts::PI],
+            &[(-0.5, 0.5), (-1.0, 1.0)],
+        )
+        .unwrap();
+        let op = DiffOperator::zero(2)
+            .with_term(1.0, &[1, 0])
+            .unwrap()
+            .with_term(20.0, &[0, 1])
+            .unwrap();
+        let cfg = PiklConfig::builder(2, 0.5)
+            .modes(20)
+            .sobolev_order(1.0)
+            .lambda(0.0)
+            .mu(1e5 * std::f64::consts::PI.powi(2))
+            .operator(r.operator(&op))
+            .domain(Domain::Box(vec![Axis::Interval { lower: -0.5, upper: 0.5 }, Axis::Periodic]))
+            .build()
+            .unwrap();
+        let truth = |t: f64, x: f64| (x - 20.0 * t).sin();
+        let t0 = 0.37;
+        let xs = Mat::from_fn(2, 100, |i, j| {
+            if i == 0 { t0 } else { 2.0 * std::f64::consts::PI * (j as f64 + 0.3) / 100.0 }
+        });
+        let ys: Vec<f64> = (0..100).map(|j| truth(t0, xs[(1, j)])).collect();
+        let model = cfg.fit(r.apply(xs.as_ref()).as_ref(), &ys).unwrap();
+        let test = Mat::from_fn(2, 400, |i, j| {
+            if i == 0 {
+                (j / 20) as f64 / 19.0
+            } else {
+                2.0 * std::f64::consts::PI * (j % 20) as f64 / 20.0
+            }
+        });
+        let exact: Vec<f64> = (0..400).map(|j| truth(test[(0, j)], test[(1, j)])).collect();
+        let err = rel_error_l2(&model.predict(r.apply(test.as_ref()).as_ref()), &exact);
+        assert!(err < 1e-5, "{err}");
+    }
+}
+
+mod snapshots {
+    use super::*;
+    use pinn::lbfgs::{LbfgsConfig, minimize};
+
+    #[test]
+    fn solver_counters_and_rounded_results() {
+        let rosen = |x: &[f64], g: &mut [f64]| {
+            let (a, b) = (1.0 - x[0], x[1] - x[0] * x[0]);
+            g[0] = -2.0 * a - 400.0 * x[0] * b;
+            g[1] = 200.0 * b;
+            a * a + 100.0 * b * b
+        };
+        let r = minimize(&LbfgsConfig::default(), &[-1.2, 1.0], rosen).unwrap();
+        let train = oscillator::sample(Seed::new(1), "train", 200, 0.5);
+        let model =
+            oscillator::config(20, 5e-3, 1.0).unwrap().fit(train.x.as_ref(), &train.y).unwrap();
+        let theta0 = model.coefficients()[20];
+        let text = format!(
+            "lbfgs rosenbrock: iters {}, evaluations {}, stop {:?}\npikl oscillator theta_0 = {:.6}, method {:?}",
+            r.iters,
+            r.evaluations,
+            r.stop,
+            theta0.re,
+            model.method()
+        );
+        insta::assert_snapshot!(text);
     }
 }
 

@@ -279,7 +279,7 @@ impl ResNet {
         } else {
             for j in 0..a.ncols() {
                 for ai in a.col_as_slice_mut(j) {
-                    *ai = act.apply(*ai);
+                    *ai = value_and_derivative(act, *ai).0;
                 }
             }
             None

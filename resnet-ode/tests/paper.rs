@@ -365,3 +365,53 @@ mod determinism {
         ));
     }
 }
+
+mod memory_free {
+    use super::*;
+
+    /// Rebuilding the states of an Euler ResNet with smooth weights leaves an error O(1/L):
+    /// the fitted slope over L = 16..128 is -1.
+    #[test]
+    fn euler_reconstruction_error_is_first_order() {
+        let seed = Seed::new(8);
+        let x = gaussian_mat(&mut seed.stream("x"), 4, 6, 1.0);
+        let y = gaussian_mat(&mut seed.stream("y"), 4, 6, 1.0);
+        let depths = [16usize, 32, 64, 128];
+        let mut errs = Vec::new();
+        for &depth in &depths {
+            let cfg = ResNetSpec {
+                init: Init::Smooth { length_scale: 0.3 },
+                ..ResNetSpec::new(4, 8, depth)
+            }
+            .build()
+            .unwrap();
+            let net = ResNet::new(cfg, &mut seed.stream("init"));
+            let mf = net.loss_and_gradients_memory_free(x.as_ref(), y.as_ref());
+            let (loss, exact) = net.loss_and_gradients(x.as_ref(), y.as_ref());
+            assert!((mf.loss - loss).abs() <= 1e-14 * loss.max(1.0));
+            // The gradients computed on rebuilt states are close to the exact ones.
+            assert!(
+                rel_error_l2(&mf.gradients.params.flatten(), &exact.params.flatten())
+                    < 10.0 * mf.reconstruction_error.max(1e-15)
+            );
+            errs.push(mf.reconstruction_error);
+        }
+        let l: Vec<f64> = depths.iter().map(|&d| d as f64).collect();
+        let fit = fit_loglog(&l, &errs);
+        assert!((fit.slope + 1.0).abs() < 0.15, "slope {} ({errs:?})", fit.slope);
+    }
+}
+
+mod experiments_smoke {
+    use megavolt_core::experiment::{Scale, silent_context};
+
+    /// The cheapest experiment runs in the test profile and its verdicts pass.
+    #[test]
+    fn transport_map_experiment_passes_at_quick_scale() {
+        let e =
+            resnet_ode::experiments().into_iter().find(|e| e.name() == "transport-map").unwrap();
+        let out = e.run(&silent_context(0, Scale::Quick)).unwrap();
+        assert!(out.metrics.iter().filter(|m| m.pass.is_some()).count() >= 3);
+        assert!(out.all_pass(), "{:?}", out.metrics);
+    }
+}

@@ -62,6 +62,7 @@ pub mod network;
 mod piecewise;
 pub mod reduced;
 pub mod sgd;
+mod sorted_kernel;
 pub mod target;
 
 pub use error::{Result, TwoTimescaleError};

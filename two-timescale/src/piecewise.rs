@@ -142,38 +142,58 @@ pub(crate) fn component_integrals(
 
     let mut bps = Vec::with_capacity(3 * m + g_jumps.len() + 2);
     breakpoints(positions, eta, g_jumps, &mut bps);
-    let mut units = vec![Unit::Off; m];
+
+    // Units sorted by position: on each piece the units that are fully on form a prefix and
+    // the ramps a short window after it, so a piece costs O(log m + window).
+    let mut order: Vec<usize> = (0..m).collect();
+    order.sort_by(|&i, &j| positions[i].total_cmp(&positions[j]));
+    let sorted_u: Vec<f64> = order.iter().map(|&i| positions[i]).collect();
+    let mut prefix_a = Vec::with_capacity(m + 1);
+    prefix_a.push(0.0);
+    for &i in &order {
+        prefix_a.push(prefix_a.last().copied().unwrap_or(0.0) + outer[i]);
+    }
+    // on_mass[k]: integral of the residual over the pieces whose fully-on prefix has length k.
+    let mut on_mass = vec![0.0; m + 1];
+    let mut ramps: Vec<(usize, Cubic, Cubic)> = Vec::with_capacity(m);
     for piece in bps.windows(2) {
         let (lo, hi) = (piece[0], piece[1]);
         let c = 0.5 * (lo + hi);
         let w = 0.5 * (hi - lo);
+        let n_on = sorted_u.partition_point(|&u| (c - u) / eta >= 0.5);
+        let n_end = n_on + sorted_u[n_on..].partition_point(|&u| (c - u) / eta > -0.5);
         // Residual polynomial on the piece.
-        let mut p: Cubic = [-g_value(c), 0.0, 0.0, 0.0];
-        for ((unit, &u), &a) in units.iter_mut().zip(positions).zip(outer) {
-            *unit = unit_on_piece(u, eta, c, w);
-            match unit {
+        let mut p: Cubic = [prefix_a[n_on] - g_value(c), 0.0, 0.0, 0.0];
+        ramps.clear();
+        for &j in &order[n_on..n_end] {
+            match unit_on_piece(positions[j], eta, c, w) {
                 Unit::Off => {}
-                Unit::On => p[0] += a,
-                Unit::Ramp { value, .. } => {
+                Unit::On => {
+                    p[0] += outer[j];
+                    ramps.push((j, [1.0, 0.0, 0.0, 0.0], [0.0; 4]));
+                }
+                Unit::Ramp { value, slope } => {
                     for (pk, vk) in p.iter_mut().zip(value.iter()) {
-                        *pk += a * vk;
+                        *pk += outer[j] * vk;
                     }
+                    ramps.push((j, value, slope));
                 }
             }
         }
         let int_p = w * integral(&p);
         out.mean += int_p;
         out.square += w * integral_product(&p, &p);
-        for (j, unit) in units.iter().enumerate() {
-            match unit {
-                Unit::Off => {}
-                Unit::On => out.r_sigma[j] += int_p,
-                Unit::Ramp { value, slope } => {
-                    out.r_sigma[j] += w * integral_product(&p, value);
-                    out.r_slope[j] += w * integral_product(&p, slope);
-                }
-            }
+        on_mass[n_on] += int_p;
+        for (j, value, slope) in &ramps {
+            out.r_sigma[*j] += w * integral_product(&p, value);
+            out.r_slope[*j] += w * integral_product(&p, slope);
         }
+    }
+    // A unit at sorted rank k is fully on in every piece whose prefix is longer than k.
+    let mut tail = 0.0;
+    for k in (0..m).rev() {
+        tail += on_mass[k + 1];
+        out.r_sigma[order[k]] += tail;
     }
     out
 }

@@ -38,9 +38,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, VofError};
 use crate::grid::{Boundary, Grid2};
+use crate::learned::LearnedFlux;
 use crate::normals::{Block2, normal_2d};
 use crate::plic::Plic2;
-use crate::scheme::{Scheme, despres_lagoutiere};
+use crate::scheme::{PURE_TOL, Scheme, despres_lagoutiere};
 use crate::sweep::limit_and_update;
 use crate::velocity::Velocity2;
 
@@ -254,6 +255,53 @@ impl Advection2 {
         b
     }
 
+    /// Learned flux fractions of every face of `axis` (index `k + (n + 1) t`), from one
+    /// batched network evaluation over the faces with a non-pure stencil.
+    fn learned_fractions(
+        &self,
+        net: &LearnedFlux,
+        alpha: &[f64],
+        courant: &[f64],
+        axis: usize,
+    ) -> Vec<f64> {
+        let g = self.grid;
+        let n = g.n[axis];
+        let nt = g.n[1 - axis];
+        let mut stencils = Vec::new();
+        let mut slots = Vec::new();
+        for t in 0..nt {
+            for k in 0..=n {
+                let b = if axis == 0 { courant[k + (n + 1) * t] } else { courant[t + g.n[0] * k] };
+                if b == 0.0 {
+                    continue;
+                }
+                let (up, dir) =
+                    if b > 0.0 { (k as isize - 1, 1isize) } else { (k as isize, -1isize) };
+                let u = self.wrap(up, n) as isize;
+                let mut st = [[0.0; 3]; 3];
+                for (x, col) in st.iter_mut().enumerate() {
+                    for (y, v) in col.iter_mut().enumerate() {
+                        let along = u + dir * (x as isize - 1);
+                        let across = t as isize + y as isize - 1;
+                        *v = if axis == 0 {
+                            self.at(alpha, along, across)
+                        } else {
+                            self.at(alpha, across, along)
+                        };
+                    }
+                }
+                stencils.push((st, b.abs()));
+                slots.push(k + (n + 1) * t);
+            }
+        }
+        let f = net.flux_2d_many(&stencils);
+        let mut out = vec![0.0; (n + 1) * nt];
+        for (slot, v) in slots.into_iter().zip(f) {
+            out[slot] = v;
+        }
+        out
+    }
+
     fn sweep(&self, alpha: &mut [f64], c: &[f64], courant: &[f64], axis: usize) {
         let g = self.grid;
         let n = g.n[axis];
@@ -264,7 +312,7 @@ impl Advection2 {
                 .iter()
                 .enumerate()
                 .map(|(idx, &v)| {
-                    if v > 0.0 && v < 1.0 {
+                    if v > PURE_TOL && v < 1.0 - PURE_TOL {
                         let (i, j) = (idx % g.n[0], idx / g.n[0]);
                         Some(Plic2::new(normal_2d(&self.block(alpha, i, j), *method), v))
                     } else {
@@ -274,8 +322,10 @@ impl Advection2 {
                 .collect(),
             _ => Vec::new(),
         };
-        let snapshot: Vec<f64> =
-            if matches!(self.scheme, Scheme::Learned(_)) { alpha.to_vec() } else { Vec::new() };
+        let learned = match &self.scheme {
+            Scheme::Learned(net) => self.learned_fractions(net, alpha, courant, axis),
+            _ => Vec::new(),
+        };
         let mut line = vec![0.0; n];
         let mut cl = vec![0.0; n];
         let mut beta = vec![0.0; n + 1];
@@ -311,22 +361,7 @@ impl Advection2 {
                         Some(p) => p.face_fraction(axis, b > 0.0, bb),
                         None => cell(up).clamp(0.0, 1.0),
                     },
-                    Scheme::Learned(net) => {
-                        let u = self.wrap(up, n) as isize;
-                        let mut st = [[0.0; 3]; 3];
-                        for (x, col) in st.iter_mut().enumerate() {
-                            for (y, v) in col.iter_mut().enumerate() {
-                                let along = u + dir * (x as isize - 1);
-                                let across = t as isize + y as isize - 1;
-                                *v = if axis == 0 {
-                                    self.at(&snapshot, along, across)
-                                } else {
-                                    self.at(&snapshot, across, along)
-                                };
-                            }
-                        }
-                        net.flux_2d(&st, bb)
-                    }
+                    Scheme::Learned(_) => learned[k + (n + 1) * t],
                 };
                 flux[k] = b * f;
             }

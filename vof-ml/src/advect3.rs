@@ -33,9 +33,10 @@
 use crate::advect2::RunStats;
 use crate::error::{Result, VofError};
 use crate::grid::{Boundary, Grid3};
+use crate::learned::LearnedFlux;
 use crate::normals::{Block3, normal_3d};
 use crate::plic::Plic3;
-use crate::scheme::{Scheme, despres_lagoutiere};
+use crate::scheme::{PURE_TOL, Scheme, despres_lagoutiere};
 use crate::sweep::limit_and_update;
 use crate::velocity::Velocity3;
 
@@ -225,6 +226,56 @@ impl Advection3 {
         b
     }
 
+    /// Learned flux fractions of every face of `axis` (same indexing as the face Courant
+    /// numbers), from one batched network evaluation over the faces with a non-pure stencil.
+    fn learned_fractions(
+        &self,
+        net: &LearnedFlux,
+        alpha: &[f64],
+        courant: &[f64],
+        axis: usize,
+    ) -> Vec<f64> {
+        let g = self.grid;
+        let n = g.n[axis];
+        let (ta, tb) = Self::transverse(axis);
+        let mut stencils = Vec::new();
+        let mut slots = Vec::new();
+        for q in 0..g.n[tb] {
+            for p in 0..g.n[ta] {
+                let base = (n + 1) * (p + g.n[ta] * q);
+                for k in 0..=n {
+                    let b = courant[base + k];
+                    if b == 0.0 {
+                        continue;
+                    }
+                    let (up, dir) =
+                        if b > 0.0 { (k as isize - 1, 1isize) } else { (k as isize, -1isize) };
+                    let u = self.wrap(up, n) as isize;
+                    let mut st = [[[0.0; 3]; 3]; 3];
+                    for (x, sx) in st.iter_mut().enumerate() {
+                        for (y, sxy) in sx.iter_mut().enumerate() {
+                            for (z, v) in sxy.iter_mut().enumerate() {
+                                let mut at = [0isize; 3];
+                                at[axis] = u + dir * (x as isize - 1);
+                                at[ta] = p as isize + y as isize - 1;
+                                at[tb] = q as isize + z as isize - 1;
+                                *v = self.at(alpha, at);
+                            }
+                        }
+                    }
+                    stencils.push((st, b.abs()));
+                    slots.push(base + k);
+                }
+            }
+        }
+        let f = net.flux_3d_many(&stencils);
+        let mut out = vec![0.0; courant.len()];
+        for (slot, v) in slots.into_iter().zip(f) {
+            out[slot] = v;
+        }
+        out
+    }
+
     fn sweep(&self, alpha: &mut [f64], c: &[f64], courant: &[f64], axis: usize) {
         let g = self.grid;
         let n = g.n[axis];
@@ -236,7 +287,7 @@ impl Advection3 {
                 .iter()
                 .enumerate()
                 .map(|(idx, &v)| {
-                    if v > 0.0 && v < 1.0 {
+                    if v > PURE_TOL && v < 1.0 - PURE_TOL {
                         Some(Plic3::new(normal_3d(&self.block(alpha, coords(idx)), *method), v))
                     } else {
                         None
@@ -245,8 +296,10 @@ impl Advection3 {
                 .collect(),
             _ => Vec::new(),
         };
-        let snapshot: Vec<f64> =
-            if matches!(self.scheme, Scheme::Learned(_)) { alpha.to_vec() } else { Vec::new() };
+        let learned = match &self.scheme {
+            Scheme::Learned(net) => self.learned_fractions(net, alpha, courant, axis),
+            _ => Vec::new(),
+        };
         let mut line = vec![0.0; n];
         let mut cl = vec![0.0; n];
         let mut beta = vec![0.0; n + 1];
@@ -292,22 +345,7 @@ impl Advection3 {
                             Some(pl) => pl.face_fraction(axis, b > 0.0, bb),
                             None => cell(up).clamp(0.0, 1.0),
                         },
-                        Scheme::Learned(net) => {
-                            let u = self.wrap(up, n) as isize;
-                            let mut st = [[[0.0; 3]; 3]; 3];
-                            for (x, sx) in st.iter_mut().enumerate() {
-                                for (y, sxy) in sx.iter_mut().enumerate() {
-                                    for (z, v) in sxy.iter_mut().enumerate() {
-                                        let mut at = [0isize; 3];
-                                        at[axis] = u + dir * (x as isize - 1);
-                                        at[ta] = p as isize + y as isize - 1;
-                                        at[tb] = q as isize + z as isize - 1;
-                                        *v = self.at(&snapshot, at);
-                                    }
-                                }
-                            }
-                            net.flux_3d(&st, bb)
-                        }
+                        Scheme::Learned(_) => learned[base + k],
                     };
                     flux[k] = b * f;
                 }

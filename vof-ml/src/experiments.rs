@@ -4,10 +4,10 @@
 //! | name | what | quick | paper |
 //! |---|---|---|---|
 //! | `vof-translation` | disk translation, error table and orders | N = 32, 64 | 32, 64, 128 |
-//! | `vof-zalesak` | slotted-disk rotation | N = 64 | 100, 200 |
-//! | `vof-vortex` | reversed single vortex, T = 2 | N = 32, 64, 128 | 32, 64, 128, 256 |
-//! | `vof-deformation-3d` | LeVeque's 3D deformation | N = 16, 32 | 32, 64 |
-//! | `vof-learned-flux` | train a flux network, local flux errors against exact fluxes | 4000 samples, 15 epochs | 60000 samples, 60 epochs |
+//! | `vof-zalesak` | slotted-disk rotation | N = 48, 96 (learned: 48) | 100, 200 |
+//! | `vof-vortex` | reversed single vortex, T = 2 | N = 32, 64, 128 (learned: 32, 64) | 32, 64, 128, 256 |
+//! | `vof-deformation-3d` | LeVeque's 3D deformation | N = 16, 32 (learned: 16) | 32, 64 |
+//! | `vof-learned-flux` | train a flux network, local flux errors against exact fluxes | 20000 samples, 30 epochs | 200000 samples, 60 epochs |
 
 use std::sync::Arc;
 
@@ -49,6 +49,7 @@ fn convergence_study(
     ctx: &RunContext<'_>,
     schemes: &[(String, Scheme)],
     meshes: &[usize],
+    learned_max: usize,
     case: &dyn Fn(usize, Scheme) -> crate::Result<CaseResult>,
 ) -> Result<Vec<Vec<CaseResult>>, ExperimentError> {
     let mut all = Vec::new();
@@ -57,6 +58,9 @@ fn convergence_study(
     for (name, scheme) in schemes {
         let mut row = Vec::new();
         for &n in meshes {
+            if matches!(scheme, Scheme::Learned(_)) && n > learned_max {
+                continue;
+            }
             ctx.progress(done / total, &format!("{name} N = {n}"));
             let r = case(n, scheme.clone())?;
             out.metrics.push(Metric::new(format!("{name} E1 N={n}"), r.error));
@@ -75,8 +79,8 @@ fn convergence_study(
             row.push(r);
             done += 1.0;
         }
-        if meshes.len() >= 2 {
-            let h: Vec<f64> = meshes.iter().map(|&n| 1.0 / n as f64).collect();
+        if row.len() >= 2 {
+            let h: Vec<f64> = row.iter().map(|r| 1.0 / r.n as f64).collect();
             let e: Vec<f64> = row.iter().map(|r| r.error).collect();
             let fit = fit_loglog(&h, &e);
             out.metrics.push(Metric::new(format!("{name} order"), fit.slope));
@@ -86,12 +90,17 @@ fn convergence_study(
     let mut cols: Vec<(&str, Vec<f64>)> = vec![("n", meshes.iter().map(|&n| n as f64).collect())];
     let names: Vec<String> = schemes.iter().map(|(n, _)| n.clone()).collect();
     for (k, row) in all.iter().enumerate() {
-        cols.push((names[k].as_str(), row.iter().map(|r| r.error).collect()));
+        // Meshes skipped for a scheme are NaN.
+        let e = meshes
+            .iter()
+            .map(|&n| row.iter().find(|r| r.n == n).map_or(f64::NAN, |r| r.error))
+            .collect();
+        cols.push((names[k].as_str(), e));
     }
     out.series.push(Series::new("errors", cols));
     let mut panel = Panel::new("E1 against mesh size", "h", "E1").log(true, true);
     for (k, row) in all.iter().enumerate() {
-        let h: Vec<f64> = meshes.iter().map(|&n| 1.0 / n as f64).collect();
+        let h: Vec<f64> = row.iter().map(|r| 1.0 / r.n as f64).collect();
         panel = panel.curve(Curve::new(
             names[k].clone(),
             h,
@@ -154,8 +163,9 @@ impl Experiment for Translation {
             .param("radius", 0.2)
             .param("velocity", [1.0, 1.0]);
         let schemes = schemes_2d();
-        let runs =
-            convergence_study(&mut out, ctx, &schemes, &meshes, &|n, s| translation(n, s, 0.5))?;
+        let runs = convergence_study(&mut out, ctx, &schemes, &meshes, usize::MAX, &|n, s| {
+            translation(n, s, 0.5)
+        })?;
         let src =
             "independent NumPy implementation of the same split scheme (vof-ml notes), +-25 %";
         for (k, (name, _)) in schemes.iter().enumerate() {
@@ -201,12 +211,19 @@ impl Experiment for Zalesak {
     }
     fn run(&self, ctx: &RunContext<'_>) -> Result<ExperimentOutput, ExperimentError> {
         let mut out = ExperimentOutput::default();
-        let meshes = ctx.scale.pick(vec![64], vec![100, 200]);
+        let meshes = ctx.scale.pick(vec![48, 96], vec![100, 200]);
         out.param("meshes", &meshes)
             .param("courant", 0.5)
             .param("omega", 2.0 * std::f64::consts::PI);
         let schemes = schemes_2d();
-        let runs = convergence_study(&mut out, ctx, &schemes, &meshes, &|n, s| zalesak(n, s, 0.5))?;
+        let runs = convergence_study(
+            &mut out,
+            ctx,
+            &schemes,
+            &meshes,
+            ctx.scale.pick(48, usize::MAX),
+            &|n, s| zalesak(n, s, 0.5),
+        )?;
         contour_figure(&mut out, "interfaces", &schemes, &runs);
         Ok(out)
     }
@@ -233,8 +250,14 @@ impl Experiment for Vortex {
         let meshes = ctx.scale.pick(vec![32, 64, 128], vec![32, 64, 128, 256]);
         out.param("meshes", &meshes).param("courant", 0.5).param("period", 2.0);
         let schemes = schemes_2d();
-        let runs =
-            convergence_study(&mut out, ctx, &schemes, &meshes, &|n, s| vortex(n, s, 0.5, 2.0))?;
+        let runs = convergence_study(
+            &mut out,
+            ctx,
+            &schemes,
+            &meshes,
+            ctx.scale.pick(64, usize::MAX),
+            &|n, s| vortex(n, s, 0.5, 2.0),
+        )?;
         if let Some(k) = schemes.iter().position(|(n, _)| n == "plic-elvira") {
             let h: Vec<f64> = meshes.iter().map(|&n| 1.0 / n as f64).collect();
             let e: Vec<f64> = runs[k].iter().map(|r| r.error).collect();
@@ -279,7 +302,14 @@ impl Experiment for Deformation {
             "learned-shipped-3d".into(),
             Scheme::Learned(Arc::new(LearnedFlux::shipped_3d())),
         ));
-        convergence_study(&mut out, ctx, &schemes, &meshes, &|n, s| deformation(n, s, 0.5))?;
+        convergence_study(
+            &mut out,
+            ctx,
+            &schemes,
+            &meshes,
+            ctx.scale.pick(16, usize::MAX),
+            &|n, s| deformation(n, s, 0.5),
+        )?;
         Ok(out)
     }
 }
@@ -332,7 +362,7 @@ impl Experiment for LearnedFluxExperiment {
         use crate::plic::Plic2;
         use crate::training::{ShapeKind, TrainConfig, generate_2d, train};
         let mut out = ExperimentOutput::default();
-        let (samples, epochs, n_test) = ctx.scale.pick((4000, 15, 400), (60000, 60, 1500));
+        let (samples, epochs, n_test) = ctx.scale.pick((20000, 30, 400), (200000, 60, 1500));
         out.param("samples", samples)
             .param("epochs", epochs)
             .param("test_samples_per_family", n_test)

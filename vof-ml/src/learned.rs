@@ -21,8 +21,9 @@
 //! the four reflections of the two transverse axes and `I` (eight evaluations). Then `S` is
 //! clipped to `[0, 1]` and, inside a scheme, to the interval
 //! `[1 - (1 - a_0) / beta, a_0 / beta]` that keeps the upwind cell in `[0, 1]` (Sec. 6.2; the
-//! schemes apply it to each cell's total outflow). Stencils that are entirely 0 or entirely
-//! 1 skip the network and return that value.
+//! schemes apply it to each cell's total outflow). Stencils whose entries are all within
+//! [`PURE_TOL`] of 0 (or all of 1) skip the network and return the upwind value, which is
+//! exactly 0 (or 1) on pure stencils.
 //!
 //! ```
 //! use vof_ml::learned::LearnedFlux;
@@ -51,6 +52,7 @@ use megavolt_core::nn::{Activation, Dense, Mlp};
 
 use crate::error::{Result, VofError};
 use crate::normals::{Block2, Block3};
+use crate::scheme::PURE_TOL;
 
 /// A trained flux network with its fast evaluator.
 #[derive(Debug, Clone)]
@@ -202,8 +204,8 @@ impl LearnedFlux {
     #[track_caller]
     pub fn flux_2d(&self, a: &Block2, beta: f64) -> f64 {
         assert_eq!(self.dim, 2, "flux_2d needs a 2D network");
-        if let Some(v) = pure_value(a.iter().flatten()) {
-            return v;
+        if near_pure(a.iter().flatten()) {
+            return a[1][1].clamp(0.0, 1.0);
         }
         let f = [a[0], a[1], a[2]].map(|c| [c[2], c[1], c[0]]);
         let s = 0.25
@@ -225,6 +227,108 @@ impl LearnedFlux {
         let s = self.flux_2d(a, beta);
         let a0 = a[1][1];
         s.max(1.0 - (1.0 - a0) / beta).min(a0 / beta).clamp(0.0, 1.0)
+    }
+
+    /// Raw outputs for a batch of inputs stored one per column (`in_dim x m`), evaluated with
+    /// the network's matrix products.
+    fn raw_batch(&self, x: Mat<f64>) -> Vec<f64> {
+        let y = self.net.forward(x.as_ref());
+        (0..y.ncols()).map(|j| y[(0, j)]).collect()
+    }
+
+    /// [`LearnedFlux::flux_2d`] for many stencils at once (one batched network evaluation);
+    /// equal to it up to the summation order of the matrix products.
+    ///
+    /// # Panics
+    /// If the network is not a 2D one.
+    #[track_caller]
+    pub fn flux_2d_many(&self, stencils: &[(Block2, f64)]) -> Vec<f64> {
+        assert_eq!(self.dim, 2, "flux_2d_many needs a 2D network");
+        let mut out: Vec<f64> = stencils
+            .iter()
+            .map(
+                |(a, _)| {
+                    if near_pure(a.iter().flatten()) { a[1][1].clamp(0.0, 1.0) } else { f64::NAN }
+                },
+            )
+            .collect();
+        let todo: Vec<usize> = (0..stencils.len()).filter(|&i| out[i].is_nan()).collect();
+        if todo.is_empty() {
+            return out;
+        }
+        let m = todo.len();
+        let mut x = Mat::zeros(10, 4 * m);
+        for (c, &i) in todo.iter().enumerate() {
+            let (a, beta) = &stencils[i];
+            for v in 0..4 {
+                let flip = v == 1 || v == 2;
+                let invert = v >= 2;
+                x[(0, 4 * c + v)] = *beta;
+                let mut k = 1;
+                for y in (0..3).rev() {
+                    for xi in (0..3).rev() {
+                        let val = a[xi][if flip { 2 - y } else { y }];
+                        x[(k, 4 * c + v)] = if invert { 1.0 - val } else { val };
+                        k += 1;
+                    }
+                }
+            }
+        }
+        let raw = self.raw_batch(x);
+        for (c, &i) in todo.iter().enumerate() {
+            let r = &raw[4 * c..4 * c + 4];
+            out[i] = (0.25 * (r[0] + r[1] + 1.0 - r[2] + 1.0 - r[3])).clamp(0.0, 1.0);
+        }
+        out
+    }
+
+    /// [`LearnedFlux::flux_3d`] for many stencils at once.
+    ///
+    /// # Panics
+    /// If the network is not a 3D one.
+    #[track_caller]
+    pub fn flux_3d_many(&self, stencils: &[(Block3, f64)]) -> Vec<f64> {
+        assert_eq!(self.dim, 3, "flux_3d_many needs a 3D network");
+        let mut out: Vec<f64> = stencils
+            .iter()
+            .map(|(a, _)| {
+                if near_pure(a.iter().flatten().flatten()) {
+                    a[1][1][1].clamp(0.0, 1.0)
+                } else {
+                    f64::NAN
+                }
+            })
+            .collect();
+        let todo: Vec<usize> = (0..stencils.len()).filter(|&i| out[i].is_nan()).collect();
+        if todo.is_empty() {
+            return out;
+        }
+        let m = todo.len();
+        let mut x = Mat::zeros(28, 8 * m);
+        for (c, &i) in todo.iter().enumerate() {
+            let (a, beta) = &stencils[i];
+            for v in 0..8 {
+                let (fy, fz, inv) = (v & 1 == 1, v & 2 == 2, v & 4 == 4);
+                x[(0, 8 * c + v)] = *beta;
+                let mut k = 1;
+                for z in (0..3).rev() {
+                    for y in (0..3).rev() {
+                        for xi in (0..3).rev() {
+                            let val = a[xi][if fy { 2 - y } else { y }][if fz { 2 - z } else { z }];
+                            x[(k, 8 * c + v)] = if inv { 1.0 - val } else { val };
+                            k += 1;
+                        }
+                    }
+                }
+            }
+        }
+        let raw = self.raw_batch(x);
+        for (c, &i) in todo.iter().enumerate() {
+            let r = &raw[8 * c..8 * c + 8];
+            let s: f64 = r[..4].iter().sum::<f64>() + 4.0 - r[4..].iter().sum::<f64>();
+            out[i] = (s / 8.0).clamp(0.0, 1.0);
+        }
+        out
     }
 
     fn raw_3d(&self, a: &Block3, beta: f64, flip_y: bool, flip_z: bool, invert: bool) -> f64 {
@@ -253,8 +357,8 @@ impl LearnedFlux {
     #[track_caller]
     pub fn flux_3d(&self, a: &Block3, beta: f64) -> f64 {
         assert_eq!(self.dim, 3, "flux_3d needs a 3D network");
-        if let Some(v) = pure_value(a.iter().flatten().flatten()) {
-            return v;
+        if near_pure(a.iter().flatten().flatten()) {
+            return a[1][1][1].clamp(0.0, 1.0);
         }
         let mut s = 0.0;
         for fy in [false, true] {
@@ -266,20 +370,14 @@ impl LearnedFlux {
     }
 }
 
-/// `Some(0)` or `Some(1)` when every entry is 0 (resp. 1).
-fn pure_value<'a>(it: impl Iterator<Item = &'a f64>) -> Option<f64> {
+/// `true` when every entry is within [`PURE_TOL`] of 0, or every entry within it of 1.
+fn near_pure<'a>(it: impl Iterator<Item = &'a f64>) -> bool {
     let (mut all0, mut all1) = (true, true);
     for v in it {
-        all0 &= *v <= 0.0;
-        all1 &= *v >= 1.0;
+        all0 &= *v <= PURE_TOL;
+        all1 &= *v >= 1.0 - PURE_TOL;
     }
-    if all0 {
-        Some(0.0)
-    } else if all1 {
-        Some(1.0)
-    } else {
-        None
-    }
+    all0 || all1
 }
 
 /// A dense layer from a weight CSV stored `in x out` (one input per line) and a bias CSV.

@@ -19,6 +19,12 @@ use std::sync::Arc;
 use crate::learned::LearnedFlux;
 use crate::normals::NormalMethod;
 
+/// Cells within `PURE_TOL` of 0 or 1 are treated as pure: PLIC does not reconstruct them
+/// (donor-cell flux of their own value) and learned fluxes skip the network on stencils made
+/// only of such cells. Rounding residues of size `1e-17` would otherwise trigger a
+/// reconstruction or network evaluation in every cell they reach.
+pub const PURE_TOL: f64 = 1e-12;
+
 /// A face-flux rule.
 #[derive(Debug, Clone)]
 pub enum Scheme {

@@ -21,6 +21,11 @@
 //! only by its upwind cell, so the update stays conservative. For a single outgoing face this
 //! is the interval `[1 - (1 - alpha)/beta, alpha/beta]` of Després & Jourdren (2020).
 //!
+//! **Inflow limiting.** In a non-uniform field the divergence term can still overfill a cell
+//! with `c_i = 0` or empty one with `c_i = 1`; the incoming material (resp. second-phase) flux
+//! of such a cell is then reduced, for at most 16 passes. In uniform flows neither limiter
+//! changes a flux that already keeps the bounds.
+//!
 //! # References
 //! G. D. Weymouth, D. K.-P. Yue, *Conservative volume-of-fluid method for free-surface
 //! simulations on Cartesian grids*, J. Comput. Phys. 229 (2010) 2853-2865.
@@ -86,8 +91,69 @@ pub(crate) fn limit_and_update(
             flux[n] = flux[0];
         }
     }
+    limit_inflow(alpha, c, beta, flux, periodic);
     for i in 0..n {
         // Outflow first, then inflow: for one outgoing face `alpha - F_out >= 0` holds exactly.
         alpha[i] = alpha[i] - flux[i + 1] + flux[i] + c[i] * (beta[i + 1] - beta[i]);
+    }
+}
+
+/// Inflow limiting: where the divergence term would push a cell out of `[0, 1]`, the offending
+/// inflow (material into a cell that would overfill, second phase into a cell that would
+/// empty below zero) is reduced, a few passes at most. Each change alters one face flux for
+/// both of its cells, so the update stays conservative; a residual excursion is clipped and
+/// counted by the drivers.
+/// Passes of the inflow limiter (each pass can move a correction one cell upwind).
+const MAX_INFLOW_PASSES: usize = 16;
+
+fn limit_inflow(alpha: &[f64], c: &[f64], beta: &[f64], flux: &mut [f64], periodic: bool) {
+    let n = alpha.len();
+    let set = |flux: &mut [f64], k: usize, v: f64| {
+        flux[k] = v;
+        if periodic && (k == 0 || k == n) {
+            flux[0] = v;
+            flux[n] = v;
+        }
+    };
+    for _ in 0..MAX_INFLOW_PASSES {
+        let mut changed = false;
+        for i in 0..n {
+            let new = alpha[i] - flux[i + 1] + flux[i] + c[i] * (beta[i + 1] - beta[i]);
+            if new > 1.0 {
+                let excess = new - 1.0;
+                let in_l = if beta[i] > 0.0 { flux[i].max(0.0) } else { 0.0 };
+                let in_r = if beta[i + 1] < 0.0 { (-flux[i + 1]).max(0.0) } else { 0.0 };
+                let total = in_l + in_r;
+                if total > 0.0 {
+                    let s = ((total - excess) / total).max(0.0);
+                    if in_l > 0.0 {
+                        set(flux, i, flux[i] * s);
+                    }
+                    if in_r > 0.0 {
+                        set(flux, i + 1, flux[i + 1] * s);
+                    }
+                    changed = true;
+                }
+            } else if new < 0.0 {
+                let deficit = -new;
+                let p_l = if beta[i] > 0.0 { (beta[i] - flux[i]).max(0.0) } else { 0.0 };
+                let p_r =
+                    if beta[i + 1] < 0.0 { (flux[i + 1] - beta[i + 1]).max(0.0) } else { 0.0 };
+                let total = p_l + p_r;
+                if total > 0.0 {
+                    let s = ((total - deficit) / total).max(0.0);
+                    if p_l > 0.0 {
+                        set(flux, i, beta[i] - p_l * s);
+                    }
+                    if p_r > 0.0 {
+                        set(flux, i + 1, beta[i + 1] + p_r * s);
+                    }
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
     }
 }

@@ -31,7 +31,9 @@
 //! R. Scardovelli, S. Zaleski, *Analytical relations connecting linear interfaces and volume
 //! fractions in rectangular grids*, J. Comput. Phys. 164 (2000) 228-237.
 
-/// Reflects to non-negative components: returns `(|m|, alpha')` with the same volume.
+/// Reflects to non-negative components and rescales so that the largest is 1: returns
+/// `(|m| / s, alpha' / s)`, which has the same volume. The rescaling keeps products of
+/// components away from underflow for tiny normals (e.g. `1e-200`).
 #[inline]
 fn reflect<const D: usize>(m: [f64; D], alpha: f64) -> ([f64; D], f64) {
     let mut a = alpha;
@@ -42,7 +44,21 @@ fn reflect<const D: usize>(m: [f64; D], alpha: f64) -> ([f64; D], f64) {
             *v = -*v;
         }
     }
+    let s = out.iter().fold(0.0_f64, |x, v| x.max(*v));
+    if s > 0.0 && s.is_finite() {
+        for v in &mut out {
+            *v /= s;
+        }
+        a /= s;
+    }
     (out, a)
+}
+
+/// Largest absolute component (1 for the zero vector).
+#[inline]
+fn scale_of<const D: usize>(m: [f64; D]) -> f64 {
+    let s = m.iter().fold(0.0_f64, |x, v| x.max(v.abs()));
+    if s > 0.0 && s.is_finite() { s } else { 1.0 }
 }
 
 /// Shift that undoes [`reflect`] on the plane constant.
@@ -92,7 +108,7 @@ pub fn line_alpha(m: [f64; 2], volume: f64) -> f64 {
     let ch = c.min(1.0 - c);
     let a = if ch <= 0.5 * m1 / m2 { (2.0 * m1 * m2 * ch).sqrt() } else { m2 * ch + 0.5 * m1 };
     let a = if c > 0.5 { big - a } else { a };
-    a + reflect_shift(m)
+    a * scale_of(m) + reflect_shift(m)
 }
 
 /// Volume fraction of the unit cube below the plane `m . x = alpha`.
@@ -179,7 +195,7 @@ pub fn plane_alpha(m: [f64; 3], volume: f64) -> f64 {
     let ch = c.min(1.0 - c);
     let a = half_alpha(m1, m2, m3, ch);
     let a = if c > 0.5 { big - a } else { a };
-    a + reflect_shift(m)
+    a * scale_of(m) + reflect_shift(m)
 }
 
 fn half_alpha(m1: f64, m2: f64, m3: f64, c: f64) -> f64 {
@@ -301,6 +317,13 @@ mod tests {
         assert!((plane_volume([0.0, 0.0, 2.0], 0.5) - 0.25).abs() < 1e-15);
         assert!((plane_volume([0.0, 1.0, 2.0], 1.0) - line_volume([1.0, 2.0], 1.0)).abs() < 1e-15);
         assert!((line_volume([0.0, -4.0], -1.0) - 0.75).abs() < 1e-15);
+        // Tiny normals: products of components would underflow without rescaling.
+        assert!((line_volume([1e-200, 1e-200], 5e-201) - 0.125).abs() < 1e-15);
+        assert!((plane_volume([1e-200, 1e-200, 1e-200], 1e-200) - 1.0 / 6.0).abs() < 1e-15);
+        let a = plane_alpha([1e-200, -2e-200, 3e-200], 0.3);
+        assert!((plane_volume([1e-200, -2e-200, 3e-200], a) - 0.3).abs() < 1e-14);
+        let a = line_alpha([-1e-200, 3e-200], 0.7);
+        assert!((line_volume([-1e-200, 3e-200], a) - 0.7).abs() < 1e-14);
     }
 
     #[test]

@@ -104,11 +104,13 @@ mod vortex_checks {
                 r.stats.bound_violation(),
                 r.stats.clips
             );
-            assert!(
-                (r.stats.volume_drift() - r.stats.clipped_volume).abs() < 1e-14,
-                "{}",
-                r.scheme
-            );
+            assert!(r.stats.volume_drift().abs() < 1e-14, "{}", r.scheme);
+            // With outflow and inflow limiting no value leaves [0, 1] (PLIC: up to 1e-8).
+            if r.scheme.starts_with("plic") {
+                assert!(r.stats.bound_violation() < 1e-8, "{}", r.scheme);
+            } else {
+                assert!(r.stats.min >= 0.0 && r.stats.max <= 1.0, "{}", r.scheme);
+            }
         }
     }
 
@@ -116,7 +118,26 @@ mod vortex_checks {
     fn zalesak_rotation_runs_bounded() {
         let r = zalesak(32, Scheme::Plic(NormalMethod::Mixed), 0.5).unwrap();
         eprintln!("zalesak E = {:e} clips {}", r.error, r.stats.clips);
-        assert!((r.stats.volume_drift() - r.stats.clipped_volume).abs() < 1e-14);
+        assert!(r.stats.volume_drift().abs() < 1e-14);
+        assert!(r.stats.bound_violation() < 1e-8);
+    }
+
+    #[test]
+    #[ignore = "paper scale: cargo test --release -- --ignored"]
+    fn deformation_32_64_errors_and_order() {
+        let ns = [32, 64];
+        let errs: Vec<f64> = ns
+            .iter()
+            .map(|&n| {
+                let r = deformation(n, Scheme::Plic(NormalMethod::Mixed), 0.5).unwrap();
+                assert!(r.stats.volume_drift().abs() < 1e-13);
+                r.error
+            })
+            .collect();
+        let order = (errs[0] / errs[1]).log2();
+        eprintln!("deformation mixed PLIC: {errs:?}, order {order}");
+        // Split PLIC with smooth normals: at least first order on this under-resolved test.
+        assert!(order > 0.8, "order {order}");
     }
 
     #[test]
@@ -128,7 +149,11 @@ mod vortex_checks {
             r.stats.volume_drift(),
             r.stats.clips
         );
-        assert!((r.stats.volume_drift() - r.stats.clipped_volume).abs() < 1e-14);
+        assert!(r.stats.volume_drift().abs() < 1e-14);
+        assert!(r.stats.bound_violation() < 1e-8);
+        let r = deformation(16, Scheme::DespresLagoutiere, 0.5).unwrap();
+        assert!(r.stats.volume_drift().abs() < 1e-14);
+        assert!(r.stats.min >= 0.0 && r.stats.max <= 1.0);
     }
 }
 

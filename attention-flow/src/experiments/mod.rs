@@ -7,6 +7,7 @@
 //! | `hardmax` | Frank–Wolfe hardmax steps: fixed vertices, straight-line contraction (PSD), contraction (NSD) |
 //! | `role-of-v` | R^d model with V = I, -I, diag(1, 1/2): polytope, origin, hyperplanes |
 //! | `hemisphere-collapse` | tokens in a hemisphere reach diameter eps in time ~ log(1/eps) |
+//! | `single-location-regression` | attention predictor trained by projected SGD recovers k*, v*; linear baseline |
 //! | `metastability` | merge times of tight groups on the circle (located events), fit of `log T` against `beta`, staircase |
 
 mod equiangular;
@@ -14,6 +15,7 @@ mod hardmax;
 mod hemisphere;
 mod metastability;
 mod role_of_v;
+mod single_location;
 mod sphere_clustering;
 
 pub use equiangular::EquiangularClosedForm;
@@ -21,6 +23,7 @@ pub use hardmax::HardmaxExperiment;
 pub use hemisphere::HemisphereCollapse;
 pub use metastability::Metastability;
 pub use role_of_v::RoleOfV;
+pub use single_location::SingleLocation;
 pub use sphere_clustering::SphereClustering;
 
 use megavolt_core::Experiment;
@@ -34,6 +37,7 @@ pub fn all() -> Vec<Box<dyn Experiment>> {
         Box::new(HardmaxExperiment),
         Box::new(RoleOfV),
         Box::new(HemisphereCollapse),
+        Box::new(SingleLocation),
     ]
 }
 

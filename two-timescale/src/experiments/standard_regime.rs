@@ -7,15 +7,18 @@ use megavolt_core::experiment::{
 };
 
 use super::{ETA, PAPER, WIDTH};
+use crate::limit::SharpLimit;
 use crate::loss::jump_distances;
 use crate::network::Network;
 use crate::sgd::{SgdConfig, run_sgd};
 use crate::target::PiecewiseConstant;
 
 /// SGD with `eps = 1`, `h = 1e-5`, slow time 10 (1e6 steps), and two-timescale SGD
-/// (`eps = 2e-5`, `h = 1e-3`, slow time 0.035), from the same admissible initial positions on
-/// every seed of an ensemble (10 seeds at quick scale, 40 at paper scale). A jump is
-/// uncovered when no neuron is within 0.01 (2.5 unit widths) of it.
+/// (`eps = 2e-5`, `h = 1e-3`), from the same admissible initial positions on every seed of an
+/// ensemble (10 seeds at quick scale, 40 at paper scale). The two-timescale run lasts until
+/// the sharp limit from the same positions has absorbed a neuron on every jump, plus a
+/// quarter: `tau_end = max(0.035, 1.25 tau*)`. A jump is uncovered when no neuron is within
+/// 0.01 (2.5 unit widths) of it.
 pub struct StandardRegime;
 
 /// Distance beyond which a jump counts as uncovered.
@@ -43,20 +46,32 @@ impl Experiment for StandardRegime {
         let target = PiecewiseConstant::paper();
         let n_seeds = ctx.scale.pick(10u64, 40);
         let standard = SgdConfig::new(1e-5, 1.0, 10.0)?.with_records(20)?;
-        let two = SgdConfig::new(1e-3, 2e-5, 0.035)?.with_records(20)?;
+        let two_tau = |positions: &[f64]| -> Result<f64, ExperimentError> {
+            let lim = SharpLimit::default().integrate(positions, &target, 1.0, &[])?;
+            Ok(lim.absorptions.iter().map(|a| a.time).fold(0.035, |m, t| m.max(1.25 * t)))
+        };
+        let two = SgdConfig::new(1e-3, 2e-5, 0.035)?;
         let mut out = ExperimentOutput::default();
         out.param("m", WIDTH).param("eta", ETA).param("seeds", n_seeds);
         out.param("standard", serde_json_like(&standard))
             .param("two_timescale", serde_json_like(&two));
         out.param("cover_tol", COVER_TOL);
+        out.param(
+            "two_timescale_tau_end",
+            "max(0.035, 1.25 x last absorption time of the sharp limit)",
+        );
         let (mut worst_std, mut worst_two, mut loss_std, mut loss_two) =
             (vec![], vec![], vec![], vec![]);
+        let mut taus = Vec::new();
         for k in 0..n_seeds {
             ctx.progress(k as f64 / n_seeds as f64, "seed ensemble");
             let init = super::admissible(ctx.seed, k, &target)?;
+            let tau_two = two_tau(&init.positions)?;
             let net = Network::with_positions(ETA, init.positions)?;
             let rs = run_sgd(&net, &target, &standard, &mut ctx.seed.indexed("standard", k))?;
-            let rt = run_sgd(&net, &target, &two, &mut ctx.seed.indexed("two-timescale", k))?;
+            let cfg = SgdConfig::new(1e-3, 2e-5, tau_two)?.with_records(20)?;
+            let rt = run_sgd(&net, &target, &cfg, &mut ctx.seed.indexed("two-timescale", k))?;
+            taus.push(tau_two);
             let max = |p: &[f64]| jump_distances(p, &target).into_iter().fold(0.0, f64::max);
             worst_std.push(max(&rs.network.positions));
             worst_two.push(max(&rt.network.positions));
@@ -114,6 +129,7 @@ impl Experiment for StandardRegime {
                 ("worst_distance_two_timescale", worst_two),
                 ("final_loss_eps1", loss_std),
                 ("final_loss_two_timescale", loss_two),
+                ("tau_end_two_timescale", taus),
             ],
         ));
         ctx.progress(1.0, "done");
