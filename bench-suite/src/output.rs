@@ -44,6 +44,9 @@ pub struct ExperimentRecord {
     pub figures: Vec<(String, String)>,
     /// Wall-clock seconds of the run (not part of the reproducible content).
     pub seconds: f64,
+    /// Stated cost of the paper-scale run.
+    #[serde(default)]
+    pub paper_runtime: Option<String>,
 }
 
 /// Writes `bytes` to `path` atomically (temporary file in the same directory, then rename).

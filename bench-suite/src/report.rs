@@ -124,8 +124,14 @@ pub fn render(records: &[ExperimentRecord], extra_sections: &[(String, String)])
         let _ = writeln!(s, "## {} (`{}`)\n", r.title, r.name);
         let _ = writeln!(
             s,
-            "*Source:* {}  \n*Crate:* `{}` · seed {} · scale {} · run time {:.1} s\n",
-            r.paper, r.crate_name, r.seed, r.scale, r.seconds
+            "*Source:* {}  \n*Crate:* `{}` · seed {} · scale {} · run time {:.1} s · paper-scale \
+             run time: {}\n",
+            r.paper,
+            r.crate_name,
+            r.seed,
+            r.scale,
+            r.seconds,
+            r.paper_runtime.as_deref().unwrap_or("not stated")
         );
         let _ = writeln!(s, "{}\n", r.summary);
         if !r.parameters.is_empty() {

@@ -164,6 +164,7 @@ pub fn run_one(entry: &Entry, opts: &ReproduceOptions, multi: &MultiProgress) ->
         files: Vec::new(),
         figures: Vec::new(),
         seconds,
+        paper_runtime: exp.paper_runtime().map(str::to_owned),
     };
     write_experiment(&dir, record, &output)?;
     Ok(Outcome::Ran { failed: output.metrics.iter().filter(|m| m.pass == Some(false)).count() })

@@ -112,6 +112,11 @@ pub trait Experiment: Send + Sync {
     fn paper(&self) -> &'static str;
     /// One paragraph, readable without the paper, saying what the experiment shows.
     fn summary(&self) -> &'static str;
+    /// Wall-clock cost of the paper-scale run on one core, as measured or estimated by the
+    /// implementer (e.g. `"about 40 min"`), stated in the report; `None` when unknown.
+    fn paper_runtime(&self) -> Option<&'static str> {
+        None
+    }
     /// Runs the experiment.
     ///
     /// # Errors
