@@ -374,6 +374,49 @@ mod sgd {
     }
 
     #[test]
+    fn sgd_step_is_an_unbiased_population_gradient() {
+        // E[one SGD step] = -(h grad_a L, h eps grad_u L) with the exact gradient of
+        // `loss::population_gradient`: 20000 independent single steps, 5 standard errors.
+        let t = PiecewiseConstant::paper();
+        let net = Network::new(0.05, 1.5, vec![3.0, -2.5, 1.0, 0.5], vec![0.21, 0.36, 0.52, 0.64])
+            .unwrap();
+        let g = two_timescale::loss::population_gradient(&net, &t);
+        let (h, eps, n) = (1e-3, 0.5, 20_000u64);
+        for kernel in [Kernel::Dense, Kernel::Sorted] {
+            let cfg = SgdConfig::new(h, eps, h * eps).unwrap().with_kernel(kernel);
+            assert_eq!(cfg.steps(), 1);
+            let params = |x: &Network| {
+                let mut v = vec![x.bias];
+                v.extend(&x.outer);
+                v.extend(&x.positions);
+                v
+            };
+            let mut want = vec![-h * g.bias];
+            want.extend(g.outer.iter().map(|d| -h * d));
+            want.extend(g.positions.iter().map(|d| -h * eps * d));
+            let p0 = params(&net);
+            let mut sum = vec![0.0; p0.len()];
+            let mut sum2 = vec![0.0; p0.len()];
+            for k in 0..n {
+                let r = run_sgd(&net, &t, &cfg, &mut Seed::new(8).indexed("mc", k)).unwrap();
+                for (i, (p, q)) in params(&r.network).iter().zip(&p0).enumerate() {
+                    sum[i] += p - q;
+                    sum2[i] += (p - q) * (p - q);
+                }
+            }
+            for i in 0..p0.len() {
+                let mean = sum[i] / n as f64;
+                let se = ((sum2[i] / n as f64 - mean * mean) / (n - 1) as f64).sqrt();
+                assert!(
+                    (mean - want[i]).abs() < 5.0 * se,
+                    "{kernel:?} parameter {i}: {mean:e} vs {:e}",
+                    want[i]
+                );
+            }
+        }
+    }
+
+    #[test]
     fn noiseless_sgd_with_zero_steps_changes_nothing_and_bad_configs_fail() {
         assert!(SgdConfig::new(0.0, 1.0, 1.0).is_err());
         assert!(SgdConfig::new(1e-3, f64::NAN, 1.0).is_err());
@@ -571,6 +614,70 @@ mod additive {
         let zero = AdditiveNetwork::with_positions(0.05, vec![vec![0.5], vec![0.5]]).unwrap();
         let l = AdditiveNetwork { bias: 1.0, ..zero }.population_loss(&at);
         assert!((l - (1.0 - 2.0 * 1.5 + 3.7)).abs() < 1e-14, "{l}");
+    }
+
+    #[test]
+    fn additive_sgd_step_is_an_unbiased_population_gradient() {
+        // E[one SGD step] = -(h grad_a L, h eps grad_u L) with the exact gradient: the mean of
+        // 20000 independent single steps must agree within 5 standard errors, per coordinate.
+        use two_timescale::additive::run_additive_sgd;
+        let at = AdditiveTarget::new(vec![three_steps(), constant()]).unwrap();
+        let net = AdditiveNetwork {
+            eta: 0.05,
+            bias: 0.8,
+            outer: vec![vec![0.6, 0.9, 0.4], vec![0.3, -0.2]],
+            positions: vec![vec![0.29, 0.52, 0.71], vec![0.4, 0.6]],
+        };
+        let g = net.population_gradient(&at);
+        let (h, eps, n) = (1e-3, 0.5, 20_000u64);
+        let params = |x: &AdditiveNetwork| {
+            let mut v = vec![x.bias];
+            v.extend(x.outer.iter().flatten());
+            v.extend(x.positions.iter().flatten());
+            v
+        };
+        let mut want = vec![-h * g.bias];
+        want.extend(g.outer.iter().flatten().map(|d| -h * d));
+        want.extend(g.positions.iter().flatten().map(|d| -h * eps * d));
+        let p0 = params(&net);
+        let mut sum = vec![0.0; p0.len()];
+        let mut sum2 = vec![0.0; p0.len()];
+        for k in 0..n {
+            let r =
+                run_additive_sgd(&net, &at, h, eps, 1.0, 1, 1, &mut Seed::new(8).indexed("mc", k))
+                    .unwrap();
+            for (i, (p, q)) in params(&r.network).iter().zip(&p0).enumerate() {
+                sum[i] += p - q;
+                sum2[i] += (p - q) * (p - q);
+            }
+        }
+        for i in 0..p0.len() {
+            let mean = sum[i] / n as f64;
+            let se = ((sum2[i] / n as f64 - mean * mean) / (n - 1) as f64).sqrt();
+            assert!(
+                (mean - want[i]).abs() < 5.0 * se + 1e-15,
+                "parameter {i}: {mean:e} vs {:e} (se {se:e})",
+                want[i]
+            );
+        }
+        assert!(
+            run_additive_sgd(&net, &at, 0.01, 0.01, -1.0, 10, 1, &mut Seed::new(4).stream("a"))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn unstable_gradient_descent_reports_the_step() {
+        let at = AdditiveTarget::new(vec![three_steps(), constant()]).unwrap();
+        let net = AdditiveNetwork::with_positions(0.01, vec![vec![0.2, 0.6], vec![0.5]]).unwrap();
+        let e = run_additive_gd(&net, &at, 50.0, 1.0, 10_000, 1).unwrap_err();
+        assert!(matches!(e, two_timescale::TwoTimescaleError::NonFinite { .. }), "{e}");
+        let one = Network::with_positions(0.01, vec![0.2, 0.6]).unwrap();
+        let g = two_timescale::gd::GdConfig::new(50.0, 1.0, 5e5).unwrap();
+        assert!(matches!(
+            two_timescale::gd::run_gd(&one, &three_steps(), &g),
+            Err(two_timescale::TwoTimescaleError::NonFinite { .. })
+        ));
     }
 
     #[test]
