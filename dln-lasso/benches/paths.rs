@@ -11,7 +11,7 @@ use dln_lasso::flow::{FlowConfig, MirrorFlow};
 use dln_lasso::gd::{GdConfig, GradientDescent};
 use dln_lasso::saddle::{SaddleConfig, SaddleToSaddle};
 use dln_lasso::synthetic::SparseRegression;
-use dln_lasso::{Lars, LarsConfig, LarsMethod, LossScaling, Problem, lasso_path};
+use dln_lasso::{Design, Lars, LarsConfig, LarsMethod, LossScaling, Problem, lasso_path};
 use faer::Mat;
 use megavolt_core::Seed;
 
@@ -43,6 +43,18 @@ fn paths(c: &mut Criterion) {
             BenchmarkId::new("lars_lasso", format!("{n}x{d}")),
             &problem,
             |b, pr| b.iter(|| lasso_path(black_box(pr)).unwrap()),
+        );
+    }
+    let lars = Lars::new(LarsConfig::default()).unwrap();
+    for &(n, d) in &[(200usize, 400usize), (200, 2000)] {
+        let data =
+            SparseRegression { n_train: n, n_test: 1, p: d, k: 10, ..SparseRegression::default() };
+        let s = data.generate(Seed::new(1)).unwrap();
+        let design = Design::new(s.train.x.as_ref(), &s.train.y, LossScaling::Mean).unwrap();
+        g.bench_with_input(
+            BenchmarkId::new("lars_design", format!("{n}x{d}")),
+            &design,
+            |b, de| b.iter(|| lars.path_design(black_box(de)).unwrap()),
         );
     }
     g.finish();

@@ -33,8 +33,70 @@
 use serde::{Deserialize, Serialize};
 
 use crate::chol::Cholesky;
+use crate::design::Design;
 use crate::error::{DlnError, Result, non_negative, positive};
 use crate::problem::Problem;
+
+/// Smallest `1 -+ a_j` for which an inactive correlation is considered to approach the
+/// common one (see [`Lars::path`]).
+const DENOM_TOL: f64 = 1e-10;
+
+/// Entry events below `LAMBDA_FLOOR * lambda_max` are below the rounding level of the
+/// correlations and are not resolved (see [`Lars::path`]).
+const LAMBDA_FLOOR: f64 = 1e-12;
+
+/// What LARS needs to know about `M` and `r`.
+trait GramOracle {
+    fn dim(&self) -> usize;
+    fn corr(&self) -> &[f64];
+    fn entry(&self, i: usize, j: usize) -> f64;
+    /// `M_{:,A} d`.
+    fn active_combination(&self, active: &[usize], d: &[f64]) -> Vec<f64>;
+    /// `r - M x`.
+    fn correlations(&self, x: &[f64]) -> Vec<f64>;
+}
+
+impl GramOracle for Problem {
+    fn dim(&self) -> usize {
+        Problem::dim(self)
+    }
+    fn corr(&self) -> &[f64] {
+        Problem::corr(self)
+    }
+    fn entry(&self, i: usize, j: usize) -> f64 {
+        self.gram()[(i, j)]
+    }
+    fn active_combination(&self, active: &[usize], d: &[f64]) -> Vec<f64> {
+        let mut a = vec![0.0; Problem::dim(self)];
+        for (&j, &dk) in active.iter().zip(d) {
+            for (ai, mi) in a.iter_mut().zip(self.gram_col(j)) {
+                *ai += mi * dk;
+            }
+        }
+        a
+    }
+    fn correlations(&self, x: &[f64]) -> Vec<f64> {
+        Problem::correlations(self, x)
+    }
+}
+
+impl GramOracle for Design {
+    fn dim(&self) -> usize {
+        Design::dim(self)
+    }
+    fn corr(&self) -> &[f64] {
+        Design::corr(self)
+    }
+    fn entry(&self, i: usize, j: usize) -> f64 {
+        self.gram_entry(i, j)
+    }
+    fn active_combination(&self, active: &[usize], d: &[f64]) -> Vec<f64> {
+        Design::active_combination(self, active, d)
+    }
+    fn correlations(&self, x: &[f64]) -> Vec<f64> {
+        Design::correlations(self, x)
+    }
+}
 
 /// Which path LARS computes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
@@ -162,7 +224,11 @@ impl Lars {
         &self.config
     }
 
-    /// Computes the path of `problem` from `lambda_max` down to `lambda_min`. If `max_iters`
+    /// Computes the path of `problem` from `lambda_max` down to `lambda_min`. Entries that
+    /// would occur below `1e-12 lambda_max` (the rounding level of the correlations; for
+    /// `p > n` columns numerically in the span of the active ones) are not resolved, and
+    /// a correlation moving with the common one to within `1e-10` is taken as moving with it,
+    /// which bounds the KKT violation of the result by `1e-10 lambda_max`. If `max_iters`
     /// events do not reach `lambda_min` the path is returned as far as computed, with
     /// [`LassoPath::is_complete`] `false` (and a `log` warning).
     ///
@@ -170,9 +236,22 @@ impl Lars {
     /// [`DlnError::NonFinite`] if a coefficient becomes non-finite (a numerically singular
     /// active Gram matrix that passed the collinearity test).
     pub fn path(&self, problem: &Problem) -> Result<LassoPath> {
+        self.path_with(problem)
+    }
+
+    /// As [`Lars::path`], from a design kept as `(X, y)`: Gram entries are computed when a
+    /// variable enters (`O(n k)`) and correlations once per knot (`O(n p)`), without forming
+    /// `M`. The knots are those of [`Lars::path`] up to rounding.
+    ///
+    /// # Errors
+    /// As [`Lars::path`].
+    pub fn path_design(&self, design: &Design) -> Result<LassoPath> {
+        self.path_with(design)
+    }
+
+    fn path_with<G: GramOracle>(&self, problem: &G) -> Result<LassoPath> {
         let cfg = &self.config;
         let p = problem.dim();
-        let m = problem.gram();
         let r = problem.corr();
         let lasso = cfg.method == LarsMethod::Lasso;
         let sign_ok = |c: f64| !cfg.positive || c > 0.0;
@@ -180,6 +259,7 @@ impl Lars {
         let mut x = vec![0.0; p];
         let mut c = r.to_vec();
         let mut lambda = c.iter().filter(|v| sign_ok(**v)).fold(0.0_f64, |a, v| a.max(v.abs()));
+        let lambda_max = lambda;
         let mut path = LassoPath {
             lambdas: vec![],
             coefs: vec![],
@@ -205,7 +285,7 @@ impl Lars {
             .max_by(|&a, &b| c[a].abs().total_cmp(&c[b].abs()))
             .unwrap_or(0);
         let first = self.try_enter(
-            m,
+            problem,
             j0,
             c[j0].signum(),
             &mut active,
@@ -219,31 +299,33 @@ impl Lars {
             // Direction: decreasing lambda by gamma adds gamma * d to x_A.
             let mut d = signs.clone();
             chol.solve(&mut d);
-            let mut a = vec![0.0; p];
-            for (k, &j) in active.iter().enumerate() {
-                let col = problem.gram_col(j);
-                for i in 0..p {
-                    a[i] += col[i] * d[k];
-                }
-            }
+            let a = problem.active_combination(&active, &d);
 
-            // Candidate events, as step lengths gamma = lambda - lambda'.
+            // Candidate events, as step lengths gamma = lambda - lambda'. Events below the
+            // rounding level of the correlations are not resolved: the path ends there.
             let mut best = (lambda - cfg.lambda_min, PathEvent::End);
+            let floor = LAMBDA_FLOOR * lambda_max;
             for j in 0..p {
                 if is_active[j] || blocked.contains(&j) {
                     continue;
                 }
-                let upper = (1.0 - a[j] > 1e-14).then(|| (lambda - c[j]).max(0.0) / (1.0 - a[j]));
-                let lower = (1.0 + a[j] > 1e-14 && !cfg.positive)
+                // A correlation that moves with the common one to within DENOM_TOL is taken as
+                // moving with it (a column in the span of the active ones, up to rounding): it
+                // could at most exceed lambda by DENOM_TOL * (lambda_max - lambda).
+                let upper =
+                    (1.0 - a[j] > DENOM_TOL).then(|| (lambda - c[j]).max(0.0) / (1.0 - a[j]));
+                let lower = (1.0 + a[j] > DENOM_TOL && !cfg.positive)
                     .then(|| (lambda + c[j]).max(0.0) / (1.0 + a[j]));
                 let back = just_left == Some(j);
                 if let Some(g) = upper.filter(|_| !(back && c[j] > 0.0))
                     && g < best.0
+                    && lambda - g > floor
                 {
                     best = (g, PathEvent::Enter { var: j, sign: 1.0 });
                 }
                 if let Some(g) = lower.filter(|_| !(back && c[j] < 0.0))
                     && g < best.0
+                    && lambda - g > floor
                 {
                     best = (g, PathEvent::Enter { var: j, sign: -1.0 });
                 }
@@ -280,7 +362,7 @@ impl Lars {
             let recorded = match event {
                 PathEvent::Enter { var, sign } => {
                     let e = self.try_enter(
-                        m,
+                        problem,
                         var,
                         sign,
                         &mut active,
@@ -322,9 +404,9 @@ impl Lars {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn try_enter(
+    fn try_enter<G: GramOracle>(
         &self,
-        m: faer::MatRef<'_, f64>,
+        m: &G,
         var: usize,
         sign: f64,
         active: &mut Vec<usize>,
@@ -332,8 +414,8 @@ impl Lars {
         chol: &mut Cholesky,
         is_active: &mut [bool],
     ) -> PathEvent {
-        let col: Vec<f64> = active.iter().map(|&j| m[(j, var)]).collect();
-        match chol.try_push(&col, m[(var, var)], self.config.collinearity_tol) {
+        let col: Vec<f64> = active.iter().map(|&j| m.entry(j, var)).collect();
+        match chol.try_push(&col, m.entry(var, var), self.config.collinearity_tol) {
             Ok(()) => {
                 active.push(var);
                 signs.push(sign);
@@ -515,6 +597,36 @@ mod tests {
         // At lambda = 0 the active columns interpolate: zero gradient.
         let g = p.gradient(path.coefs().last().unwrap());
         assert!(g.iter().all(|v| v.abs() < 1e-9), "{g:?}");
+    }
+
+    #[test]
+    fn design_and_gram_paths_agree() {
+        let seed = megavolt_core::Seed::new(5);
+        let x = megavolt_core::rng::gaussian_mat(&mut seed.stream("x"), 30, 80, 1.0);
+        let y: Vec<f64> = megavolt_core::rng::gaussian_col(&mut seed.stream("y"), 30, 1.0)
+            .iter()
+            .copied()
+            .collect();
+        let lars = Lars::new(LarsConfig::default()).unwrap();
+        let a = lars
+            .path(&Problem::from_design(x.as_ref(), &y, crate::LossScaling::Mean).unwrap())
+            .unwrap();
+        let design = Design::new(x.as_ref(), &y, crate::LossScaling::Mean).unwrap();
+        let b = lars.path_design(&design).unwrap();
+        // Same events and knots down to the interpolation regime (30 active columns for 30
+        // samples), where the active Gram matrix becomes ill-conditioned and the two
+        // summation orders part at the level of rounding.
+        let lmax = a.lambdas()[0];
+        let ka = a.lambdas().iter().filter(|l| **l > 1e-8 * lmax).count();
+        let kb = b.lambdas().iter().filter(|l| **l > 1e-8 * lmax).count();
+        assert_eq!(ka, kb);
+        assert_eq!(&a.events()[..ka], &b.events()[..ka]);
+        for (u, v) in a.lambdas()[..ka].iter().zip(b.lambdas()) {
+            assert!((u - v).abs() < 1e-10 * lmax, "{u} vs {v}");
+        }
+        for (l, x) in b.lambdas().iter().zip(b.coefs()) {
+            assert!(design.kkt_violation(x, *l) < 1e-9);
+        }
     }
 
     #[test]

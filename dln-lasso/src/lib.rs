@@ -12,6 +12,7 @@
 //! | [`problem`] | the quadratic loss in Gram form `(M, r)`, KKT checks, duality gaps |
 //! | [`data`] | the diabetes data of Efron et al. (2004), shipped, with the usual standardisations |
 //! | [`synthetic`] | seeded orthogonal and correlated designs, sparse truths |
+//! | [`design`] | a design kept as `(X, y)`, for LARS when `p >> n` |
 //! | [`lars`] | the exact lasso path (LARS with the lasso modification) and plain LAR |
 //! | [`mirror`] | mirror coordinates of the network, parametrisations `u ⊙ v` and `u ⊙ u`, initialisations |
 //! | [`flow`] | gradient flow in mirror coordinates, Radau IIA with step doubling, activations |
@@ -38,6 +39,7 @@
 pub mod cd;
 mod chol;
 pub mod data;
+pub mod design;
 pub mod error;
 pub mod exact;
 pub mod experiments;
@@ -49,6 +51,7 @@ pub mod problem;
 pub mod saddle;
 pub mod synthetic;
 
+pub use design::Design;
 pub use error::{DlnError, Result};
 pub use experiments::experiments;
 pub use lars::{Lars, LarsConfig, LarsMethod, LassoPath, PathEvent, lasso_path};

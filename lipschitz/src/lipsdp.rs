@@ -334,6 +334,31 @@ mod tests {
     }
 
     #[test]
+    fn first_order_method_matches_the_interior_point_optimum() {
+        for (k, sizes) in
+            [[2usize, 6, 5, 1].as_slice(), &[2, 8, 8, 2], &[3, 5, 4, 4, 2]].iter().enumerate()
+        {
+            let net =
+                ReluNet::random(sizes, 2f64.sqrt(), 0.5, &mut Seed::new(k as u64).stream("fo"))
+                    .unwrap();
+            let sdp = lipsdp_neuron(&net, &LipSdpConfig::default()).unwrap().value;
+            let fo = crate::bounds::lipsdp_first_order(
+                &net,
+                &crate::bounds::FirstOrderConfig::default(),
+            )
+            .unwrap();
+            eprintln!(
+                "{sizes:?}: clarabel {sdp:.8} first-order {:.8} (start {:.4}, {} iterations)",
+                fo.value, fo.initial, fo.iterations
+            );
+            // Every first-order iterate is feasible, so it cannot beat the optimum (up to the
+            // interior-point tolerance); it should come close to it.
+            assert!(fo.value >= sdp * (1.0 - 1e-6));
+            assert!(fo.value <= sdp * (1.0 + 1e-3), "first-order {} far above {sdp}", fo.value);
+        }
+    }
+
+    #[test]
     fn one_layer_closed_forms() {
         // relu(x) - relu(-x): LipSDP (a pattern superset) gives 2; non-negative weights give
         // the exact |W2 W1|.

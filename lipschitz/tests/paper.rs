@@ -661,3 +661,25 @@ mod convolutional {
         }
     }
 }
+
+mod lipsdp_first_order {
+    use super::*;
+    use lipschitz::bounds::{FirstOrderConfig, lipsdp_first_order};
+
+    #[test]
+    fn closed_forms_and_ordering() {
+        // Pattern-superset bound: 2 for relu(x) - relu(-x), 1 for |x|.
+        let id = lipsdp_first_order(&identity_net(), &FirstOrderConfig::default()).unwrap();
+        assert!(id.value >= 2.0 * (1.0 - RTOL) && id.value < 2.0 * (1.0 + 1e-4), "{}", id.value);
+        let abs = lipsdp_first_order(&abs_net(), &FirstOrderConfig::default()).unwrap();
+        assert!(abs.value >= 1.0 - RTOL && abs.value < 1.0 + 1e-4, "{}", abs.value);
+        for k in 0..5u64 {
+            let net =
+                ReluNet::random(&[2, 6, 6, 1], 2f64.sqrt(), 0.5, &mut Seed::new(k).stream("fo"))
+                    .unwrap();
+            let exact = exact_lipschitz(&net, &ExactConfig::new(Norm::L2)).unwrap().value;
+            let fo = lipsdp_first_order(&net, &FirstOrderConfig::default()).unwrap();
+            assert!(fo.value >= exact * (1.0 - RTOL) && fo.value <= fo.initial);
+        }
+    }
+}

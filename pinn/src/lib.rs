@@ -5,7 +5,7 @@
 //! | module | contents |
 //! |---|---|
 //! | [`pikl`] | the physics-informed kernel estimator: a penalised least-squares fit over Fourier modes, solved exactly |
-//! | [`basis`], [`domain`], [`operator`], [`rescale`] | its Fourier basis, domains with closed-form Gram matrices, differential operators and symbols, input rescaling |
+//! | [`basis`], [`domain`], [`operator`], [`rescale`], [`source`] | its Fourier basis, domains with closed-form Gram matrices, differential operators and symbols, input rescaling, source terms |
 //! | [`jet`] | a tanh network with exact input derivatives up to order two and parameter gradients through them |
 //! | [`pinn`] | physics-informed network losses (data, boundary, residual, ridge, Sobolev) and training |
 //! | [`lbfgs`] | limited-memory BFGS with a strong Wolfe line search |
@@ -38,6 +38,7 @@ pub mod pikl;
 pub mod pinn;
 pub mod problems;
 pub mod rescale;
+pub mod source;
 pub mod special;
 
 pub use basis::FourierBasis;
@@ -53,3 +54,4 @@ pub use pinn::{
     train,
 };
 pub use rescale::Rescaling;
+pub use source::{Source, SourceMoments};

@@ -8,6 +8,7 @@ use crate::basis::{FourierBasis, powers};
 use crate::domain::Domain;
 use crate::error::{PinnError, Result, non_negative};
 use crate::operator::DiffOperator;
+use crate::source::{Source, SourceMoments};
 
 /// Rows of the data processed per block of the Toeplitz assembly (bounds the scratch memory).
 const BLOCK_ENTRIES: usize = 1 << 19;
@@ -390,6 +391,64 @@ impl PiklConfig {
     /// If the assembly was made with another basis.
     #[track_caller]
     pub fn solve(&self, assembly: &Assembly) -> Result<PiklModel> {
+        self.solve_inner(assembly, None)
+    }
+
+    /// The moments of a source term for this configuration's basis.
+    ///
+    /// # Errors
+    /// [`PinnError::InvalidParameter`] if a node lies outside the torus `[-2L, 2L]^d`.
+    ///
+    /// # Panics
+    /// If the source's dimension differs from the basis's.
+    #[track_caller]
+    pub fn source_moments(&self, source: &Source) -> Result<SourceMoments> {
+        let wg = source.weighted_values();
+        let asm = self.assemble(source.points(), &wg)?;
+        let volume = (4.0 * self.basis.half_width()).powi(self.basis.dim() as i32);
+        Ok(SourceMoments { basis: self.basis, gamma: asm.rhs.iter().map(|v| v / volume).collect() })
+    }
+
+    /// Solves with the inhomogeneous prior `D f = g`: the physics penalty is
+    /// `mu (4L)^{-d} int_Omega |D f - g|^2`, adding `n mu conj(p(k)) gamma_k` to `A^H Y`.
+    ///
+    /// # Errors
+    /// As [`PiklConfig::solve`].
+    ///
+    /// # Panics
+    /// If the assembly or the moments were made with another basis.
+    ///
+    /// # Example
+    /// ```
+    /// use faer::Mat;
+    /// use pinn::{DiffOperator, Domain, PiklConfig, Source};
+    /// // f'' = -pi^2 sin(pi x) on [-1, 1] with f(-1) = -1, f(1) = 1: f = sin(pi x) + x.
+    /// let pi = std::f64::consts::PI;
+    /// let cfg = PiklConfig::builder(1, 1.0).modes(30).lambda(1e-10).mu(1e4)
+    ///     .operator(DiffOperator::derivative(1, 0, 2)?).build()?;
+    /// let g = Source::from_fn(cfg.domain(), cfg.basis(), 4000, |x| -pi * pi * (pi * x[0]).sin())?;
+    /// let x = Mat::from_fn(1, 2, |_, j| if j == 0 { -1.0 } else { 1.0 });
+    /// let asm = cfg.assemble(x.as_ref(), &[-1.0, 1.0])?;
+    /// let model = cfg.solve_with_source(&asm, &cfg.source_moments(&g)?)?;
+    /// let f = model.predict(Mat::from_fn(1, 1, |_, _| 0.3).as_ref())[0];
+    /// assert!((f - ((0.3 * pi).sin() + 0.3)).abs() < 1e-3);
+    /// # Ok::<(), pinn::PinnError>(())
+    /// ```
+    #[track_caller]
+    pub fn solve_with_source(
+        &self,
+        assembly: &Assembly,
+        moments: &SourceMoments,
+    ) -> Result<PiklModel> {
+        assert_eq!(
+            moments.basis, self.basis,
+            "PiklConfig::solve_with_source: moments of another basis"
+        );
+        self.solve_inner(assembly, Some(&moments.gamma))
+    }
+
+    #[track_caller]
+    fn solve_inner(&self, assembly: &Assembly, gamma: Option<&[c64]>) -> Result<PiklModel> {
         assert_eq!(assembly.basis, self.basis, "PiklConfig::solve: assembly of another basis");
         let system = self.system(assembly);
         let n_modes = self.basis.n_modes();
@@ -423,11 +482,20 @@ impl PiklConfig {
                 mat[(vp, vq)] = a.re - b.re;
             }
         }
+        let omega = self.basis.omega();
+        let nmu = assembly.n as f64 * self.mu;
+        let b_of = |k: usize| match gamma {
+            Some(g) => {
+                assembly.rhs[k]
+                    + self.operator.symbol(&self.basis.mode(k), omega).conj() * g[k] * nmu
+            }
+            None => assembly.rhs[k],
+        };
         let rhs = Col::<f64>::from_fn(size, |i| {
             if i == 0 {
-                assembly.rhs[c0].re
+                b_of(c0).re
             } else {
-                let b = assembly.rhs[c0 + 1 + (i - 1) / 2];
+                let b = b_of(c0 + 1 + (i - 1) / 2);
                 if i % 2 == 1 { r2 * b.re } else { -r2 * b.im }
             }
         });

@@ -29,6 +29,34 @@ mod pikl {
     }
 
     #[test]
+    fn validation_split_prefers_the_correct_prior() {
+        let seed = Seed::new(5);
+        let train = oscillator::sample(seed, "train", 300, 0.5);
+        let val = oscillator::sample(seed, "val", 100, 0.5);
+        let base = oscillator::config(50, 1e-3, 0.0).unwrap();
+        let sel = pinn::select_penalties(
+            &base,
+            train.x.as_ref(),
+            &train.y,
+            val.x.as_ref(),
+            &val.y,
+            &[1e-4, 1e-3, 1e-2],
+            &[0.0, 0.1, 1.0, 10.0],
+        )
+        .unwrap();
+        assert_eq!(sel.table.len(), 12);
+        assert!(sel.config.mu() > 0.0, "{:?}", sel.table);
+        let best = sel.table.iter().map(|r| r.2).fold(f64::INFINITY, f64::min);
+        let same = |a: f64, b: f64| a.to_bits() == b.to_bits();
+        let chosen = sel
+            .table
+            .iter()
+            .find(|r| same(r.0, sel.config.lambda()) && same(r.1, sel.config.mu()))
+            .unwrap();
+        assert!(chosen.2 <= best);
+    }
+
+    #[test]
     fn wave_equation_solver_at_n_4000() {
         let data = wave::sample(Seed::new(7), 4000, 0.0);
         let grid = wave::grid();

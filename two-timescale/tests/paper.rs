@@ -244,6 +244,23 @@ mod sharp_limit {
     }
 
     #[test]
+    fn simultaneous_absorptions_and_a_shared_neuron() {
+        // Jumps at 0.4 and 0.6 with one neuron between them (fewer than two per piece, outside
+        // the theorem): by the symmetry x -> 1 - x the middle neuron stays at 0.5 and the outer
+        // ones reach the jumps at the same slow time; the two nearly simultaneous events must
+        // both be handled.
+        let t = PiecewiseConstant::new(0.0, vec![0.4, 0.6], vec![1.0, 1.0]).unwrap();
+        let traj = SharpLimit::default().integrate(&[0.2, 0.5, 0.8], &t, 1.0, &[0.5, 1.0]).unwrap();
+        assert_eq!(traj.absorptions.len(), 2);
+        let (a, b) = (traj.absorptions[0], traj.absorptions[1]);
+        assert!((a.time - b.time).abs() < 1e-9, "{a:?} {b:?}");
+        assert!((traj.final_positions[1] - 0.5).abs() < 1e-12);
+        assert_eq!((traj.final_positions[0], traj.final_positions[2]), (0.4, 0.6));
+        // Left: [0, 0.4] fitted exactly; the cells [0.4, 0.5] and [0.5, 0.6] are constant.
+        assert!(sharp_reduced_loss(&traj.final_positions, &t).unwrap().abs() < 1e-15);
+    }
+
+    #[test]
     fn invalid_positions_are_rejected() {
         let t = one_jump();
         assert!(SharpLimit::default().integrate(&[0.7, 0.4], &t, 1.0, &[]).is_err());

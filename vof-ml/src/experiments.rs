@@ -302,7 +302,7 @@ impl Experiment for Deformation {
             "learned-shipped-3d".into(),
             Scheme::Learned(Arc::new(LearnedFlux::shipped_3d())),
         ));
-        convergence_study(
+        let runs = convergence_study(
             &mut out,
             ctx,
             &schemes,
@@ -310,6 +310,23 @@ impl Experiment for Deformation {
             ctx.scale.pick(16, usize::MAX),
             &|n, s| deformation(n, s, 0.5),
         )?;
+        // Slices z = 0.35 (through the initial centre) of the final fields, finest mesh.
+        let mut panels = Vec::new();
+        for (k, (sname, _)) in schemes.iter().enumerate() {
+            let Some(r) = runs[k].last() else { continue };
+            let Ok(grid) = Grid2::unit(r.n, r.n) else { continue };
+            let kz = ((0.35 * r.n as f64) as usize).min(r.n - 1);
+            let slice = |f: &[f64]| f[kz * r.n * r.n..(kz + 1) * r.n * r.n].to_vec();
+            let (x0, y0) = contour_points(&grid, &slice(&r.initial), 0.5);
+            let (x1, y1) = contour_points(&grid, &slice(&r.last), 0.5);
+            panels.push(
+                Panel::new(format!("{sname}, N = {}", r.n), "x", "y")
+                    .equal_aspect()
+                    .curve(Curve::new("exact", x0, y0, Style::Points))
+                    .curve(Curve::new("final", x1, y1, Style::Points)),
+            );
+        }
+        out.figures.push(Figure::new("slices", "Interfaces (alpha = 1/2) in the slice z = 0.35 at t = 3 on the finest mesh, against the initial sphere.", panels));
         Ok(out)
     }
 }

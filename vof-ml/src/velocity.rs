@@ -146,6 +146,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn stream_functions_give_the_stated_velocities() {
+        // Rotation: psi is quadratic, so face differences equal the face-centre velocity.
+        let r = Rotation { center: [0.5, 0.5], omega: 2.0 * PI };
+        let (x, y, h) = (0.3, 0.8, 0.01);
+        let u = (r.stream(x, y + h, 0.0) - r.stream(x, y, 0.0)) / h;
+        assert!((u - 2.0 * PI * (0.5 - (y + 0.5 * h))).abs() < 1e-12);
+        let v = -(r.stream(x + h, y, 0.0) - r.stream(x, y, 0.0)) / h;
+        assert!((v - 2.0 * PI * ((x + 0.5 * h) - 0.5)).abs() < 1e-12);
+        // Vortex: u = sin^2(pi x) sin(2 pi y) cos(pi t / T), second-order face differences.
+        let f = ReversedVortex { period: 2.0 };
+        let e = 1e-5;
+        let u = (f.stream(0.3, 0.6 + e, 0.5) - f.stream(0.3, 0.6 - e, 0.5)) / (2.0 * e);
+        let exact =
+            (PI * 0.3_f64).sin().powi(2) * (2.0 * PI * 0.6_f64).sin() * (PI * 0.25_f64).cos();
+        assert!((u - exact).abs() < 1e-8);
+        assert!((Uniform2 { velocity: [1.0, -2.0] }.max_speed() - 2.0).abs() < 1e-15);
+    }
+
+    #[test]
     fn deformation_face_averages_match_quadrature_and_are_divergence_free() {
         let f = Deformation3 { period: 3.0 };
         let t = 0.4;

@@ -34,7 +34,7 @@ impl Experiment for BoundsVsExact {
         "M. Pintore and B. Després, Computable Lipschitz bounds for deep neural networks, arXiv:2410.21053 (2024); A. Virmaux and K. Scaman, NeurIPS 2018; P. L. Combettes and J.-C. Pesquet, SIAM J. Math. Data Sci. (2020)"
     }
     fn summary(&self) -> &'static str {
-        "Random ReLU networks (weights N(0, 2/fan_in), biases N(0, 1/4)) of growing width and depth: the exact Lipschitz constant is computed by enumerating the activation regions with interior (input dimension 2) or by splitting the line (input dimension 1), and compared with the norm product, Combettes-Pesquet, the absolute-weight product, the Jacobian interval bound, SeqLip (exhaustive and greedy) and the sampled-gradient lower bound. The product bound degrades geometrically with depth; Combettes-Pesquet and SeqLip stay within small factors; every certified bound stays above the exact value and the lower bound below it."
+        "Random ReLU networks (weights N(0, 2/fan_in), biases N(0, 1/4)) of growing width and depth: the exact Lipschitz constant is computed by enumerating the activation regions with interior (input dimension 2) or by splitting the line (input dimension 1), and compared with the norm product, Combettes-Pesquet, the absolute-weight product, the Jacobian interval bound, SeqLip (exhaustive and greedy), LipSDP-Neuron (first-order solver) and the sampled-gradient lower bound. The product bound degrades geometrically with depth; Combettes-Pesquet and SeqLip stay within small factors; every certified bound stays above the exact value and the lower bound below it."
     }
 
     fn run(&self, ctx: &RunContext<'_>) -> Result<ExperimentOutput, ExperimentError> {
@@ -130,7 +130,7 @@ impl Experiment for BoundsVsExact {
             ],
         ));
         out.notes.push(format!(
-            "method_id: l2 {} then 6 = sampled lower bound; l-inf (p = inf) 100 + index in {}, 103 = sampled lower bound",
+            "method_id: l2 {} then 7 = sampled lower bound; l-inf (p = inf) 100 + index in {}, 103 = sampled lower bound",
             L2_METHODS.iter().enumerate().map(|(i, m)| format!("{i} = {m}")).collect::<Vec<_>>().join(", "),
             LINF_METHODS.iter().enumerate().map(|(i, m)| format!("{i} = {m}")).collect::<Vec<_>>().join(", ")
         ));

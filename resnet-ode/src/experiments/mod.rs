@@ -102,7 +102,7 @@ mod tests {
 
     /// Every experiment runs at quick scale and every metric with a verdict passes.
     #[test]
-    #[ignore = "paper scale: cargo test --release -- --ignored"]
+    #[ignore = "about a minute in release: cargo test --release -- --ignored"]
     fn all_experiments_pass_at_quick_scale() {
         for e in experiments() {
             let out = e.run(&silent_context(0, Scale::Quick)).unwrap();

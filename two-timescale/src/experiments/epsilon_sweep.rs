@@ -45,6 +45,7 @@ impl Experiment for EpsilonSweep {
         let mut xs = Vec::new();
         let mut ys = Vec::new();
         let mut medians = Vec::new();
+        let (mut q1, mut q3) = (Vec::new(), Vec::new());
         let mut cols: Vec<(String, Vec<f64>)> = Vec::new();
         for (i, &eps) in EPSILONS.iter().enumerate() {
             let cfg = SgdConfig::new(h, eps, TAU_END)?.with_records(10)?;
@@ -66,20 +67,28 @@ impl Experiment for EpsilonSweep {
             xs.extend(std::iter::repeat_n(eps, losses.len()));
             ys.extend(losses.iter().copied());
             medians.push(med);
+            q1.push(megavolt_core::stats::quantile(&losses, 0.25));
+            q3.push(megavolt_core::stats::quantile(&losses, 0.75));
             cols.push((format!("loss_eps_{eps}"), losses));
         }
         let floor = target.loss_floor(ETA);
         out.figures.push(Figure::new(
             "final_loss",
-            "Final population loss of 20 runs per eps (points) and their median (line); \
-             dashed: the loss floor 2 eta.",
+            "Final population loss of 20 runs per eps (points), their median (line) and \
+             quartiles (dashed), and the loss floor 2 eta (dashed, horizontal).",
             vec![
                 Panel::new("final loss", "eps", "L")
                     .log(true, true)
                     .curve(Curve::new("runs", xs, ys, Style::Points))
-                    .curve(Curve::new("median", EPSILONS.to_vec(), medians, Style::Line))
+                    .curve(Curve::new("median", EPSILONS.to_vec(), medians.clone(), Style::Line))
+                    .curve(Curve::new("quartiles", EPSILONS.to_vec(), q1.clone(), Style::Dashed))
+                    .curve(Curve::new("", EPSILONS.to_vec(), q3.clone(), Style::Dashed))
                     .curve(Curve::new("floor", vec![0.01, 1.0], vec![floor, floor], Style::Dashed)),
             ],
+        ));
+        out.series.push(Series::new(
+            "quartiles",
+            vec![("eps", EPSILONS.to_vec()), ("q1", q1), ("median", medians), ("q3", q3)],
         ));
         out.series.push(Series::new(
             "final_losses",
