@@ -667,6 +667,31 @@ mod lipsdp_first_order {
     use lipschitz::bounds::{FirstOrderConfig, lipsdp_first_order};
 
     #[test]
+    #[ignore = "timing: cargo test --release -- --ignored first_order_scaling --nocapture"]
+    fn first_order_scaling_with_width() {
+        for width in [16usize, 32, 64, 128] {
+            let net = ReluNet::random(
+                &[2, width, width, 2],
+                2f64.sqrt(),
+                0.5,
+                &mut Seed::new(0).stream("net"),
+            )
+            .unwrap();
+            let t = std::time::Instant::now();
+            let fo = lipsdp_first_order(&net, &FirstOrderConfig::default()).unwrap();
+            let cp = combettes_pesquet(&net).unwrap();
+            eprintln!(
+                "width {width}: first-order LipSDP {:.6} (start {:.6}, {} steps) in {:.3?}; CP {cp:.6}; product {:.6}",
+                fo.value,
+                fo.initial,
+                fo.iterations,
+                t.elapsed(),
+                norm_product(&net, Norm::L2).unwrap()
+            );
+        }
+    }
+
+    #[test]
     fn closed_forms_and_ordering() {
         // Pattern-superset bound: 2 for relu(x) - relu(-x), 1 for |x|.
         let id = lipsdp_first_order(&identity_net(), &FirstOrderConfig::default()).unwrap();

@@ -191,6 +191,14 @@ fn eigen_gradient(
 /// # Ok::<(), lipschitz::LipError>(())
 /// ```
 ///
+/// # Limitations
+/// The descent stops when no step of length above `1e-10` (in `log lambda`) decreases the
+/// objective, which happens when the iterates reach the boundary `S(lambda) >= 0`; the value can
+/// then stay above the semidefinite optimum. Measured against the interior-point solution on
+/// `[2, w, w, 2]` networks: equal to 8 digits on `[2, 6, 5, 1]`, +0.03 % at `w = 8`, +0.1 % at
+/// `w = 16`, +3.9 % at `w = 32` (still 36 % below Combettes–Pesquet), in 0.04–0.8 s for
+/// `w = 16 ... 128` on one core.
+///
 /// # Errors
 /// [`LipError::InvalidParameter`] if the network has no hidden layer; [`LipError::Solver`] if
 /// no feasible start is found.
@@ -266,20 +274,23 @@ pub fn lipsdp_first_order(net: &ReluNet, config: &FirstOrderConfig) -> Result<Li
             }
         }
         best = best.min(eval.rho());
+        // The smoothing bias is at most t ln(n_0); below t_min = 1e-7 rho the smoothed objective
+        // is as nonsmooth as rho itself and steps stall, so t stops there.
+        let t_min = 1e-7 * best.abs();
         if !accepted {
-            t *= 0.2;
-            step = 0.1;
-            if t < 1e-12 * best.abs() {
+            if t <= t_min {
                 break;
             }
+            t = (t * 0.2).max(t_min);
+            step = 0.1;
         }
         if iterations - since_progress.0 >= 100 {
             if since_progress.1 - best <= config.rtol * best {
                 // Stalled at the minimiser of the smoothing: sharpen it, or stop.
-                if t < 1e-10 * best.abs() {
+                if t <= t_min {
                     break;
                 }
-                t *= 0.1;
+                t = (t * 0.1).max(t_min);
                 step = 0.1;
             }
             since_progress = (iterations, best);
