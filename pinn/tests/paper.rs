@@ -222,12 +222,17 @@ mod pinn_heat {
     #[test]
     fn small_heat_pinn_converges_with_adam_then_lbfgs() {
         let cfg =
-            TrainConfig { adam_steps: 300, adam_lr: 1e-2, lbfgs_iters: 300, ..Default::default() };
+            TrainConfig { adam_steps: 300, adam_lr: 1e-2, lbfgs_iters: 1500, ..Default::default() };
         let (err, report) = run(400, 60, 40, &cfg);
-        eprintln!("small heat PINN: relative L2 {err:.3e}, loss {:.3e}", report.final_loss.total);
+        eprintln!(
+            "small heat PINN: relative L2 {err:.3e}, loss {:.3e}, lbfgs {:?}",
+            report.final_loss.total,
+            report.lbfgs.as_ref().map(|r| (r.iters, r.evaluations, r.stop))
+        );
         let first = report.history[0].1;
         assert!(report.final_loss.total < 1e-3 * first, "{:?}", report.history.last());
-        assert!(err < 5e-2, "{err}");
+        // The threshold of the paper-scale setting, reached here with L-BFGS on fewer points.
+        assert!(err < 3e-2, "{err}");
     }
 
     #[test]
