@@ -11,7 +11,8 @@ use super::fmt_num;
 use crate::{Scheme, SimOptions, SphereAttention, simulate, tokens};
 
 /// SA with `n = 32` tokens on `S^2`, `beta` in {1, 4, 9}: cluster count over time, snapshots of
-/// the tokens, and the merge and collapse times.
+/// the tokens, and the merge and collapse times; the cluster count and collapse time also on the
+/// circle `S^1` (32 uniform tokens, stream `"tokens/circle"`).
 ///
 /// | setting | quick | paper |
 /// |---|---|---|
@@ -75,7 +76,10 @@ impl Experiment for SphereClustering {
             .param("scale", ctx.scale.as_str());
         let x0 = tokens::uniform(ctx.seed, "tokens", 3, N);
         let mut count_panel =
-            Panel::new("Cluster count", "t", format!("components of <x_i,x_j> >= 1 - {DELTA}"));
+            Panel::new("S^2", "t", format!("components of <x_i,x_j> >= 1 - {DELTA}"));
+        let mut circle_panel =
+            Panel::new("Circle S^1", "t", format!("components of <x_i,x_j> >= 1 - {DELTA}"));
+        let x0_circle = tokens::uniform(ctx.seed, "tokens/circle", 2, N);
 
         for (b, &beta) in BETAS.iter().enumerate() {
             ctx.progress(b as f64 / BETAS.len() as f64, &format!("beta = {beta}"));
@@ -98,6 +102,36 @@ impl Experiment for SphereClustering {
             ));
             count_panel =
                 count_panel.curve(Curve::new(format!("beta = {tag}"), ts, ks, Style::Step));
+
+            // The same on the circle.
+            let circ = simulate(
+                &model,
+                x0_circle.as_ref(),
+                T_MAX,
+                Scheme::Rk4 { step },
+                &SimOptions { output: Output::Final, ..opts.clone() },
+            )?;
+            let mut clog = circ.cluster_log.clone();
+            clog.push((circ.t_end, clog.last().map_or(N, |c| c.1)));
+            let (cts, cks): (Vec<f64>, Vec<f64>) = clog.iter().map(|&(t, k)| (t, k as f64)).unzip();
+            out.series.push(Series::new(
+                format!("cluster-count-circle-beta{tag}"),
+                vec![("t", cts.clone()), ("clusters", cks.clone())],
+            ));
+            circle_panel =
+                circle_panel.curve(Curve::new(format!("beta = {tag}"), cts, cks, Style::Step));
+            match circ.collapse_time {
+                Some(t) => out.metrics.push(Metric::new(
+                    format!(
+                        "circle: collapse time (min <x_i,x_j> = 1 - {COLLAPSE_TOL}), beta = {tag}"
+                    ),
+                    t,
+                )),
+                None => out.notes.push(format!(
+                    "circle, beta = {tag}: no collapse by t = {T_MAX}; {} clusters remain",
+                    clog.last().map_or(N, |c| c.1)
+                )),
+            }
 
             let merges = traj.merge_times();
             out.series.push(Series::new(
@@ -151,9 +185,9 @@ impl Experiment for SphereClustering {
             "cluster-count",
             format!(
                 "Number of clusters (connected components of <x_i,x_j> >= 1 - {DELTA}) of 32 SA \
-                 tokens on S^2, RK4 step {step}"
+                 tokens on S^2 (left) and on the circle (right), RK4 step {step}"
             ),
-            vec![count_panel],
+            vec![count_panel, circle_panel],
         ));
         ctx.progress(1.0, "done");
         Ok(out)
