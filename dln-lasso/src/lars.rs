@@ -630,6 +630,27 @@ mod tests {
     }
 
     #[test]
+    fn correlated_design_with_more_features_than_samples() {
+        let data = crate::synthetic::SparseRegression {
+            n_train: 60,
+            n_test: 1,
+            p: 150,
+            k: 8,
+            rho: 0.8,
+            ..Default::default()
+        };
+        let s = data.generate(megavolt_core::Seed::new(2)).unwrap();
+        let p = s.train.problem(crate::LossScaling::Mean).unwrap();
+        let path = lasso_path(&p).unwrap();
+        let blocked =
+            path.events().iter().filter(|e| matches!(e, PathEvent::Blocked { .. })).count();
+        eprintln!("knots {}, blocked {blocked}", path.n_knots());
+        assert!(path.is_complete());
+        assert!(path.max_kkt_violation(&p) < 1e-9);
+        assert!(path.active_sets().iter().all(|a| a.len() <= 60));
+    }
+
+    #[test]
     fn iteration_budget_is_reported() {
         let p = Problem::from_gram(Mat::identity(3, 3), vec![3.0, 2.0, -1.0]).unwrap();
         let short = Lars::new(LarsConfig { max_iters: 1, ..LarsConfig::default() })
