@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use lipschitz::bounds::{
-    abs_product, combettes_pesquet, jacobian_interval, norm_product, seqlip_exhaustive,
+    FirstOrderConfig, abs_product, combettes_pesquet, jacobian_interval, lipsdp_first_order,
+    norm_product, seqlip_exhaustive,
 };
 use lipschitz::{
     Domain, ExactConfig, LowerConfig, Norm, ReluNet, exact_lipschitz, exact_lipschitz_1d,
@@ -39,6 +40,10 @@ fn upper(c: &mut Criterion) {
     }
     let n = net(&[2, 10, 10, 1]);
     g.bench_function("seqlip_exhaustive_w10", |b| b.iter(|| seqlip_exhaustive(black_box(&n), 10)));
+    let n = net(&[2, 16, 16, 2]);
+    g.bench_function("lipsdp_first_order_w16", |b| {
+        b.iter(|| lipsdp_first_order(black_box(&n), &FirstOrderConfig::default()))
+    });
     g.finish();
 }
 
