@@ -198,7 +198,8 @@ impl Attend<'_> {
     fn normalise_column(&self, col: &mut [f64], i: usize, n: usize) {
         let beta = self.beta;
         let m = column_max(col);
-        let z = exp_shifted_in_place(col, beta, m);
+        // One fused, SIMD-dispatched pass: exponentials and their sum.
+        let z = megavolt_core::math::softmax_pass(col, beta, m);
         let scale = match self.normalization {
             Normalization::Softmax => self.alpha / z,
             Normalization::Uniform => self.alpha * (beta * m).exp() / n as f64,
@@ -229,67 +230,6 @@ fn column_max(col: &[f64]) -> f64 {
         m = m.max(v);
     }
     m
-}
-
-/// `col[j] <- exp(beta (col[j] - m))`, returning the sum, in a fixed (deterministic) order of
-/// four partial sums.
-fn exp_shifted_in_place(col: &mut [f64], beta: f64, m: f64) -> f64 {
-    let mut sums = [0.0f64; 4];
-    let mut chunks = col.chunks_exact_mut(4);
-    for c in &mut chunks {
-        for k in 0..4 {
-            let e = exp_nonpositive(beta * (c[k] - m));
-            c[k] = e;
-            sums[k] += e;
-        }
-    }
-    let mut z = (sums[0] + sums[1]) + (sums[2] + sums[3]);
-    for v in chunks.into_remainder() {
-        let e = exp_nonpositive(beta * (*v - m));
-        *v = e;
-        z += e;
-    }
-    z
-}
-
-/// `e^x` for `x <= 0` (the shifted logits), branch-free so that loops over it vectorise:
-/// Cody–Waite reduction `x = k ln 2 + r`, `|r| <= ln(2)/2`, a degree-13 Taylor polynomial for
-/// `e^r` (truncation below `1e-17` relative) and the exponent `2^k` set through the bits.
-/// Arguments below `-708` (results below `1e-307`, negligible against the largest weight `1`)
-/// give `0`; NaN propagates.
-#[inline(always)]
-pub(crate) fn exp_nonpositive(x: f64) -> f64 {
-    // ln 2 split into a head with trailing zero bits (so that k * LN2_HI is exact) and a tail.
-    const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
-    const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
-    const INV_LN2: f64 = std::f64::consts::LOG2_E;
-    // Adding and subtracting 1.5 * 2^52 rounds to the nearest integer without a call to
-    // `round` (which would keep the loop scalar), and leaves k in the low bits of `t`.
-    const SHIFTER: f64 = 6_755_399_441_055_744.0;
-    let xc = if x < -708.0 { -708.0 } else { x };
-    let t = xc * INV_LN2 + SHIFTER;
-    let k = t - SHIFTER;
-    let r = (xc - k * LN2_HI) - k * LN2_LO;
-    // Horner for sum_{j <= 13} r^j / j!.
-    let mut p = 1.0 / 6_227_020_800.0;
-    p = p * r + 1.0 / 479_001_600.0;
-    p = p * r + 1.0 / 39_916_800.0;
-    p = p * r + 1.0 / 3_628_800.0;
-    p = p * r + 1.0 / 362_880.0;
-    p = p * r + 1.0 / 40_320.0;
-    p = p * r + 1.0 / 5_040.0;
-    p = p * r + 1.0 / 720.0;
-    p = p * r + 1.0 / 120.0;
-    p = p * r + 1.0 / 24.0;
-    p = p * r + 1.0 / 6.0;
-    p = p * r + 0.5;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
-    // k is in [-1022, 0] here, so 2^k is a normal number; the low bits of t hold k in two's
-    // complement, and shifting k + 1023 into the exponent field drops the rest.
-    let scale = f64::from_bits(t.to_bits().wrapping_add(1023) << 52);
-    let e = p * scale;
-    if x < -708.0 { 0.0 } else { e }
 }
 
 /// Copies the strictly lower triangle of a square matrix onto its upper triangle, by tiles.
@@ -393,21 +333,6 @@ mod tests {
         a.run(&Evaluation::default(), &mut Mat::zeros(0, 0), out.as_mut());
         let err = megavolt_core::linalg::max_abs_diff(out.as_ref(), reference.as_ref());
         assert!(err < 64.0 * f64::EPSILON, "{err}");
-    }
-
-    #[test]
-    fn fast_exp_is_accurate() {
-        let mut worst = 0.0f64;
-        let mut x = 0.0;
-        while x > -708.0 {
-            let rel = (exp_nonpositive(x) / x.exp() - 1.0).abs();
-            worst = worst.max(rel);
-            x -= 0.013_7;
-        }
-        assert!(worst < 4.0 * f64::EPSILON, "{worst:e}");
-        assert_eq!(exp_nonpositive(0.0).to_bits(), 1.0f64.to_bits());
-        assert_eq!(exp_nonpositive(-800.0).to_bits(), 0.0f64.to_bits());
-        assert!(exp_nonpositive(f64::NAN).is_nan());
     }
 
     #[test]

@@ -83,19 +83,20 @@ pub fn softmax_pass(xs: &mut [f64], beta: f64, shift: f64) -> f64 {
     pulp::Arch::new().dispatch(
         #[inline(always)]
         || {
+            // Two passes over a cache-resident slice: the exponential loop vectorises on its
+            // own, while fusing the sum into it keeps the compiler from vectorising at all.
+            for v in xs.iter_mut() {
+                *v = exp(beta * (*v - shift));
+            }
+            // Four partial sums in a fixed order: deterministic and vectorisable.
             let mut sum = [0.0f64; 4];
-            let mut chunks = xs.chunks_exact_mut(4);
+            let mut chunks = xs.chunks_exact(4);
             for c in &mut chunks {
-                for (s, v) in sum.iter_mut().zip(c.iter_mut()) {
-                    *v = exp(beta * (*v - shift));
-                    *s += *v;
+                for k in 0..4 {
+                    sum[k] += c[k];
                 }
             }
-            let mut tail = 0.0;
-            for v in chunks.into_remainder() {
-                *v = exp(beta * (*v - shift));
-                tail += *v;
-            }
+            let tail: f64 = chunks.remainder().iter().sum();
             (sum[0] + sum[1]) + (sum[2] + sum[3]) + tail
         },
     )

@@ -1,6 +1,6 @@
 //! Runs every experiment of the crate and writes its metrics to stderr.
 //!
-//! `cargo run --release -p two-timescale --example reproduce [quick|paper] [name-filter]`
+//! `cargo run --release -p two-timescale --example two_timescale_reproduce [quick|paper] [name-filter]`
 //!
 //! The `megavolt reproduce` command of the workspace runs the same experiments and also writes
 //! their tables and figures; this example only lists the metrics and the time taken.
