@@ -313,10 +313,10 @@ impl PiklConfig {
         let a_cols = 2 * m + 1;
         let mut prod = Mat::<f64>::zeros(2 * a_cols, 2 * nh);
         let mut prod_y = Mat::<f64>::zeros(2 * (m + 1), 2 * nhm);
-        let mut first = Mat::<f64>::zeros(block, 2 * a_cols);
-        let mut first_y = Mat::<f64>::zeros(block, 2 * (m + 1));
-        let mut rest = Mat::<f64>::zeros(block, 2 * nh);
-        let mut rest_small = Mat::<f64>::zeros(block, 2 * nhm);
+        let mut first = Mat::<f64>::zeros(2 * a_cols, block);
+        let mut first_y = Mat::<f64>::zeros(2 * (m + 1), block);
+        let mut rest = Mat::<f64>::zeros(2 * nh, block);
+        let mut rest_small = Mat::<f64>::zeros(2 * nhm, block);
         let mut row = vec![c64::new(0.0, 0.0); rest_diff];
         let mut row_small = vec![c64::new(0.0, 0.0); rest_modes];
         let mut pw = vec![vec![c64::new(0.0, 0.0); radix]; d];
@@ -333,31 +333,31 @@ impl PiklConfig {
                 // A^H Y follows from b_{-k} = conj(b_k)).
                 for a in 0..a_cols {
                     let v = pw[0][2 * m + a];
-                    first[(r, a)] = v.re;
-                    first[(r, a_cols + a)] = v.im;
+                    first[(a, r)] = v.re;
+                    first[(a_cols + a, r)] = v.im;
                 }
                 for a in 0..=m {
                     let v = pw[0][2 * m + a] * y[i];
-                    first_y[(r, a)] = v.re;
-                    first_y[(r, m + 1 + a)] = v.im;
+                    first_y[(a, r)] = v.re;
+                    first_y[(m + 1 + a, r)] = v.im;
                 }
                 rest_row(&pw[1..], 2 * m, 2 * m, &mut row);
                 rest_row(&pw[1..], 2 * m, m, &mut row_small);
                 for h in 0..nh {
-                    rest[(r, h)] = row[hc + h].re;
-                    rest[(r, nh + h)] = row[hc + h].im;
+                    rest[(h, r)] = row[hc + h].re;
+                    rest[(nh + h, r)] = row[hc + h].im;
                 }
                 for h in 0..nhm {
-                    rest_small[(r, h)] = row_small[hm + h].re;
-                    rest_small[(r, nhm + h)] = row_small[hm + h].im;
+                    rest_small[(h, r)] = row_small[hm + h].re;
+                    rest_small[(nhm + h, r)] = row_small[hm + h].im;
                 }
             }
-            let f = first.as_ref().subrows(0, rows);
-            let fy = first_y.as_ref().subrows(0, rows);
-            let rr = rest.as_ref().subrows(0, rows);
-            let rs = rest_small.as_ref().subrows(0, rows);
-            matmul(prod.as_mut(), Accum::Add, f.transpose(), rr, 1.0, Par::Seq);
-            matmul(prod_y.as_mut(), Accum::Add, fy.transpose(), rs, 1.0, Par::Seq);
+            let f = first.as_ref().subcols(0, rows);
+            let fy = first_y.as_ref().subcols(0, rows);
+            let rr = rest.as_ref().subcols(0, rows);
+            let rs = rest_small.as_ref().subcols(0, rows);
+            matmul(prod.as_mut(), Accum::Add, f, rr.transpose(), 1.0, Par::Seq);
+            matmul(prod_y.as_mut(), Accum::Add, fy, rs.transpose(), 1.0, Par::Seq);
             start += rows;
         }
         let half = combine(&prod, a_cols, nh, hc, rest_diff);
