@@ -606,7 +606,14 @@ mod experiments {
     #[test]
     fn experiments_are_listed() {
         let names: Vec<_> = lipschitz::experiments().iter().map(|e| e.name()).collect();
-        assert_eq!(names, ["lipschitz-bounds-vs-exact", "lipschitz-training-tradeoff"]);
+        assert_eq!(
+            names,
+            [
+                "lipschitz-bounds-vs-exact",
+                "lipschitz-training-tradeoff",
+                "lipschitz-lipsdp-scaling"
+            ]
+        );
     }
 }
 

@@ -306,14 +306,20 @@ impl PiklConfig {
         let rest_modes = side.pow(d as u32 - 1);
         let block = (BLOCK_ENTRIES / rest_diff.max(1)).clamp(64, 4096).min(n);
 
-        let mut half = Mat::<c64>::zeros(2 * m + 1, rest_diff);
-        let mut rhs = Mat::<c64>::zeros(m + 1, rest_modes);
-        let mut first = Mat::<c64>::zeros(block, 2 * m + 1);
-        let mut first_y = Mat::<c64>::zeros(block, m + 1);
-        let mut rest = Mat::<c64>::zeros(block, rest_diff);
-        let mut rest_small = Mat::<c64>::zeros(block, rest_modes);
-        let mut pw = vec![vec![c64::new(0.0, 0.0); 2 * radix - 1]; d];
-        let one = c64::new(1.0, 0.0);
+        // Real tables: the sums are taken over the rest indices r >= centre only; the mirror
+        // -r follows from z^{-p} = conj(z^p) by recombining the four real products.
+        let (hc, hm) = ((rest_diff - 1) / 2, (rest_modes - 1) / 2);
+        let (nh, nhm) = (rest_diff - hc, rest_modes - hm);
+        let a_cols = 2 * m + 1;
+        let mut prod = Mat::<f64>::zeros(2 * a_cols, 2 * nh);
+        let mut prod_y = Mat::<f64>::zeros(2 * (m + 1), 2 * nhm);
+        let mut first = Mat::<f64>::zeros(2 * a_cols, block);
+        let mut first_y = Mat::<f64>::zeros(2 * (m + 1), block);
+        let mut rest = Mat::<f64>::zeros(2 * nh, block);
+        let mut rest_small = Mat::<f64>::zeros(2 * nhm, block);
+        let mut row = vec![c64::new(0.0, 0.0); rest_diff];
+        let mut row_small = vec![c64::new(0.0, 0.0); rest_modes];
+        let mut pw = vec![vec![c64::new(0.0, 0.0); radix]; d];
 
         let mut start = 0;
         while start < n {
@@ -321,27 +327,41 @@ impl PiklConfig {
             for r in 0..rows {
                 let i = start + r;
                 for (j, buf) in pw.iter_mut().enumerate() {
-                    powers(omega, x[(j, i)], 2 * m, &mut buf[..radix]);
+                    powers(omega, x[(j, i)], 2 * m, buf);
                 }
                 // First axis: z^Δ for Δ = 0..2m, and y z^k for k = 0..m (the other half of
                 // A^H Y follows from b_{-k} = conj(b_k)).
-                for a in 0..=2 * m {
-                    first[(r, a)] = pw[0][2 * m + a];
+                for a in 0..a_cols {
+                    let v = pw[0][2 * m + a];
+                    first[(a, r)] = v.re;
+                    first[(a_cols + a, r)] = v.im;
                 }
                 for a in 0..=m {
-                    first_y[(r, a)] = pw[0][2 * m + a] * y[i];
+                    let v = pw[0][2 * m + a] * y[i];
+                    first_y[(a, r)] = v.re;
+                    first_y[(m + 1 + a, r)] = v.im;
                 }
-                fill_rest(&pw[1..], 2 * m, 2 * m, false, r, &mut rest);
-                fill_rest(&pw[1..], 2 * m, m, false, r, &mut rest_small);
+                rest_row(&pw[1..], 2 * m, 2 * m, &mut row);
+                rest_row(&pw[1..], 2 * m, m, &mut row_small);
+                for h in 0..nh {
+                    rest[(h, r)] = row[hc + h].re;
+                    rest[(nh + h, r)] = row[hc + h].im;
+                }
+                for h in 0..nhm {
+                    rest_small[(h, r)] = row_small[hm + h].re;
+                    rest_small[(nhm + h, r)] = row_small[hm + h].im;
+                }
             }
-            let f = first.as_ref().subrows(0, rows);
-            let fy = first_y.as_ref().subrows(0, rows);
-            let rr = rest.as_ref().subrows(0, rows);
-            let rs = rest_small.as_ref().subrows(0, rows);
-            matmul(half.as_mut(), Accum::Add, f.transpose(), rr, one, Par::Seq);
-            matmul(rhs.as_mut(), Accum::Add, fy.transpose(), rs, one, Par::Seq);
+            let f = first.as_ref().subcols(0, rows);
+            let fy = first_y.as_ref().subcols(0, rows);
+            let rr = rest.as_ref().subcols(0, rows);
+            let rs = rest_small.as_ref().subcols(0, rows);
+            matmul(prod.as_mut(), Accum::Add, f, rr.transpose(), 1.0, Par::Seq);
+            matmul(prod_y.as_mut(), Accum::Add, fy, rs.transpose(), 1.0, Par::Seq);
             start += rows;
         }
+        let half = combine(&prod, a_cols, nh, hc, rest_diff);
+        let rhs = combine(&prod_y, m + 1, nhm, hm, rest_modes);
 
         // Full table over Δ in {-2m..2m}^d, first axis slowest.
         let total = radix.pow(d as u32);
@@ -630,30 +650,40 @@ fn solve_hermitian(k: &Mat<c64>, b: &Col<c64>) -> Result<(Vec<c64>, SolveMethod)
     Ok((theta, method))
 }
 
-/// Fills row `r` of `out` with `prod_{j} z_j^{p_j}` over `p_j in -max..=max` (last axis
-/// fastest), from power tables centred at `centre`; conjugated powers if `conj`.
-fn fill_rest(pw: &[Vec<c64>], centre: usize, max: usize, conj: bool, r: usize, out: &mut Mat<c64>) {
+/// Writes `prod_j z_j^{p_j}` over `p_j in -max..=max` (last axis fastest) into `out`, from
+/// power tables centred at `centre`.
+fn rest_row(pw: &[Vec<c64>], centre: usize, max: usize, out: &mut [c64]) {
     let side = 2 * max + 1;
-    let get = |j: usize, p: usize| {
-        let v = pw[j][centre - max + p];
-        if conj { v.conj() } else { v }
-    };
     match pw.len() {
-        0 => out[(r, 0)] = c64::new(1.0, 0.0),
-        1 => {
-            for p in 0..side {
-                out[(r, p)] = get(0, p);
-            }
-        }
+        0 => out[0] = c64::new(1.0, 0.0),
+        1 => out.copy_from_slice(&pw[0][centre - max..centre + max + 1]),
         _ => {
             for p in 0..side {
-                let a = get(0, p);
+                let a = pw[0][centre - max + p];
                 for q in 0..side {
-                    out[(r, p * side + q)] = a * get(1, q);
+                    out[p * side + q] = a * pw[1][centre - max + q];
                 }
             }
         }
     }
+}
+
+/// Complex sums `sum_i F_ia R_ir` for all rest indices from the real products of
+/// `[Re F, Im F]` with `[Re R, Im R]` over the rest indices `r >= centre`: for such `r` and
+/// its mirror `r' = total - 1 - r` (where `R_ir' = conj(R_ir)`),
+/// `sum F R_r = (CC - SS) + i (CS + SC)` and `sum F R_r' = (CC + SS) + i (SC - CS)`.
+fn combine(prod: &Mat<f64>, rows: usize, nh: usize, centre: usize, total: usize) -> Mat<c64> {
+    let mut out = Mat::<c64>::zeros(rows, total);
+    for a in 0..rows {
+        for h in 0..nh {
+            let (cc, cs) = (prod[(a, h)], prod[(a, nh + h)]);
+            let (sc, ss) = (prod[(rows + a, h)], prod[(rows + a, nh + h)]);
+            let r = centre + h;
+            out[(a, r)] = c64::new(cc - ss, cs + sc);
+            out[(a, total - 1 - r)] = c64::new(cc + ss, sc - cs);
+        }
+    }
+    out
 }
 
 fn check_points(basis: &FourierBasis, x: MatRef<'_, f64>) -> Result<()> {
@@ -724,6 +754,7 @@ impl PiklModel {
         let mut rest = Mat::<c64>::zeros(block, rest_modes);
         let mut w = Mat::<c64>::zeros(block, rest_modes);
         let mut pw = vec![vec![c64::new(0.0, 0.0); side]; d];
+        let mut row = vec![c64::new(0.0, 0.0); rest_modes];
         let mut out = Vec::with_capacity(n);
         let mut start = 0;
         while start < n {
@@ -735,7 +766,10 @@ impl PiklModel {
                 for a in 0..side {
                     first[(r, a)] = pw[0][a].conj();
                 }
-                fill_rest(&pw[1..], m, m, true, r, &mut rest);
+                rest_row(&pw[1..], m, m, &mut row);
+                for (c, v) in row.iter().enumerate() {
+                    rest[(r, c)] = v.conj();
+                }
             }
             let mut wv = w.as_mut().subrows_mut(0, rows);
             matmul(

@@ -58,6 +58,7 @@ fn step_3d(c: &mut Criterion) {
         Scheme::DespresLagoutiere,
         Scheme::Plic(NormalMethod::Youngs),
         Scheme::Plic(NormalMethod::Mixed),
+        Scheme::Plic(NormalMethod::Elvira),
         Scheme::Learned(Arc::new(LearnedFlux::shipped_3d())),
     ];
     for scheme in schemes {

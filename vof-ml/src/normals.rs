@@ -11,7 +11,7 @@
 //! | [`NormalMethod::Youngs`] | weights (1, 2, 1) | weights (1, 2, 4) | no |
 //! | [`NormalMethod::Centred`] | central differences of column heights | same on 3x3 columns | when `|slope| <= 1` and the columns capture the heights |
 //! | [`NormalMethod::Mixed`] | Youngs or centred, whichever is steeper-aware (MYC) | same | as centred in its range |
-//! | [`NormalMethod::Elvira`] | best of six height slopes by 3x3 least squares | falls back to MYC | yes, for `|slope| <= 1` in the chosen orientation |
+//! | [`NormalMethod::Elvira`] | best of six height slopes by 3x3 least squares | best of 27 height slope pairs by 3x3x3 least squares | yes, for `|slope| <= 1` in the chosen orientation |
 //!
 //! ```
 //! use vof_ml::normals::{normal_2d, NormalMethod};
@@ -32,7 +32,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::volume::{line_alpha, line_volume};
+use crate::volume::{line_alpha, line_volume, plane_alpha, plane_volume};
 
 /// A 3x3 block of volume fractions, `c[i][j]`.
 pub type Block2 = [[f64; 3]; 3];
@@ -48,8 +48,8 @@ pub enum NormalMethod {
     Centred,
     /// Mixed Youngs-centred (MYC) choice of Aulisa et al. (2007).
     Mixed,
-    /// Efficient least-squares VOF interface reconstruction (Pilliod & Puckett 2004); in 3D
-    /// the mixed estimator is used.
+    /// Efficient least-squares VOF interface reconstruction (Pilliod & Puckett 2004), with a
+    /// 27-candidate height-function extension in 3D.
     Elvira,
 }
 
@@ -159,18 +159,96 @@ pub fn elvira_2d(c: &Block2) -> [f64; 2] {
     best
 }
 
-/// The normal of the centre cell of a 3D block ([`NormalMethod::Elvira`] uses the mixed
-/// estimator in 3D).
+/// The normal of the centre cell of a 3D block.
 pub fn normal_3d(c: &Block3, method: NormalMethod) -> [f64; 3] {
     match method {
         NormalMethod::Youngs => youngs_3d(c),
         NormalMethod::Centred => centred_3d(c),
-        NormalMethod::Mixed | NormalMethod::Elvira => {
+        NormalMethod::Mixed => {
             let cc = centred_3d(c);
             let y = youngs_3d(c);
             if l1_dominance(y) < l1_dominance(cc) { y } else { cc }
         }
+        NormalMethod::Elvira => elvira_3d(c),
     }
+}
+
+/// Sum of squared differences between the 27 fractions implied by the plane
+/// `{n . x <= alpha}` through the centre cell (matching its fraction) and the data.
+pub fn plane_misfit(c: &Block3, n: [f64; 3]) -> f64 {
+    let alpha = plane_alpha(n, c[1][1][1]);
+    let mut s = 0.0;
+    for (i, ci) in c.iter().enumerate() {
+        for (j, cij) in ci.iter().enumerate() {
+            for (k, v) in cij.iter().enumerate() {
+                let shift =
+                    n[0] * (i as f64 - 1.0) + n[1] * (j as f64 - 1.0) + n[2] * (k as f64 - 1.0);
+                let d = plane_volume(n, alpha - shift) - v;
+                s += d * d;
+            }
+        }
+    }
+    s
+}
+
+/// 3D ELVIRA: in each of the three column orientations, backward, central and forward
+/// differences of the 3x3 column heights in the two transverse directions (nine slope pairs,
+/// 27 candidates in all); the candidate plane that best reproduces the 27 fractions in least
+/// squares wins. Exact for planes whose heights the columns of one orientation capture.
+pub fn elvira_3d(c: &Block3) -> [f64; 3] {
+    let y = youngs_3d(c);
+    let mut best = centred_3d(c);
+    let mut best_err = plane_misfit(c, best);
+    for axis in 0..3 {
+        let (h, plane) = heights_3d(c, axis);
+        let sigma = sign_or(plane[0] - plane[2], y[axis]);
+        let (ta, tb) = transverse(axis);
+        let sa = [h[0][1] - h[1][1], 0.5 * (h[0][1] - h[2][1]), h[1][1] - h[2][1]];
+        let sb = [h[1][0] - h[1][1], 0.5 * (h[1][0] - h[1][2]), h[1][1] - h[1][2]];
+        for &a in &sa {
+            for &b in &sb {
+                let mut n = [0.0; 3];
+                n[axis] = sigma;
+                n[ta] = a;
+                n[tb] = b;
+                let e = plane_misfit(c, n);
+                if e < best_err {
+                    best_err = e;
+                    best = n;
+                }
+            }
+        }
+    }
+    best
+}
+
+fn transverse(axis: usize) -> (usize, usize) {
+    match axis {
+        0 => (1, 2),
+        1 => (0, 2),
+        _ => (0, 1),
+    }
+}
+
+/// Column heights along `axis` over the two transverse directions, and the sums of the three
+/// planes normal to `axis`.
+fn heights_3d(c: &Block3, axis: usize) -> ([[f64; 3]; 3], [f64; 3]) {
+    let mut h = [[0.0; 3]; 3];
+    let mut plane = [0.0; 3];
+    for (a, ha) in h.iter_mut().enumerate() {
+        for (b, hab) in ha.iter_mut().enumerate() {
+            for (t, pt) in plane.iter_mut().enumerate() {
+                let v = match axis {
+                    0 => c[t][a][b],
+                    1 => c[a][t][b],
+                    _ => c[a][b][t],
+                };
+                *hab += v;
+                *pt += v;
+            }
+        }
+    }
+    (h, plane)
 }
 
 /// Youngs' 3D normal with (1, 2, 4) weights.
@@ -302,6 +380,29 @@ mod tests {
         }
         let n = centred_3d(&c);
         assert!((n[0] / n[2] - 0.3).abs() < 1e-12 && (n[1] / n[2] + 0.2).abs() < 1e-12, "{n:?}");
+        let e = elvira_3d(&c);
+        assert!((e[0] / e[2] - 0.3).abs() < 1e-12 && (e[1] / e[2] + 0.2).abs() < 1e-12, "{e:?}");
+        assert!(plane_misfit(&c, e) < 1e-24);
+        let mut rng = ChaCha8Rng::seed_from_u64(21);
+        for _ in 0..100 {
+            let (mx, my): (f64, f64) = (rng.random_range(-0.4..0.4), rng.random_range(-0.4..0.4));
+            let b = rng.random_range(-0.5..0.5) * (1.0 - (mx.abs() + my.abs()));
+            let hs = HalfSpace { normal: [-mx, -my, 1.0], offset: b };
+            let mut c = [[[0.0; 3]; 3]; 3];
+            for i in 0..3 {
+                for j in 0..3 {
+                    for k in 0..3 {
+                        let lo = [i as f64 - 1.5, j as f64 - 1.5, k as f64 - 1.5];
+                        c[i][j][k] = hs.fraction(lo, [lo[0] + 1.0, lo[1] + 1.0, lo[2] + 1.0]);
+                    }
+                }
+            }
+            let e = normal_3d(&c, NormalMethod::Elvira);
+            assert!(
+                (e[0] / e[2] + mx).abs() < 1e-12 && (e[1] / e[2] + my).abs() < 1e-12,
+                "{mx} {my} {e:?}"
+            );
+        }
         let y = youngs_3d(&c);
         assert!(y[2] > 0.0 && y[0] > 0.0 && y[1] < 0.0);
     }

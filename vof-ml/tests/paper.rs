@@ -371,6 +371,7 @@ mod three_d {
             Scheme::Plic(NormalMethod::Youngs),
             Scheme::Plic(NormalMethod::Centred),
             Scheme::Plic(NormalMethod::Mixed),
+            Scheme::Plic(NormalMethod::Elvira),
             Scheme::Learned(Arc::new(LearnedFlux::shipped_3d())),
         ];
         for s in schemes {
