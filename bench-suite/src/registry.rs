@@ -19,6 +19,7 @@ pub fn all() -> Vec<Entry> {
     let mut v: Vec<Entry> = Vec::new();
     v.extend(tag("attention-flow", attention_flow::experiments()));
     v.extend(tag("resnet-ode", resnet_ode::experiments()));
+    v.extend(tag("dln-lasso", dln_lasso::experiments()));
     v.extend(tag("two-timescale", two_timescale::experiments()));
     v.extend(tag("vof-ml", vof_ml::experiments()));
     v.extend(tag("lipschitz", lipschitz::experiments()));

@@ -2,7 +2,7 @@
 //! its verdict and the wall time (the `megavolt` binary does the same with figures).
 //!
 //! ```text
-//! cargo run --release -p vof-ml --example reproduce_quick [name]
+//! cargo run --release -p vof-ml --example vof_ml_reproduce [name]
 //! ```
 
 use megavolt_core::Scale;
