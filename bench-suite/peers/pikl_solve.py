@@ -3,7 +3,7 @@
 Basis exp(-i omega <k, x>), k in {-m..m}^2, omega = pi / (2 L), the domain [-L, L]^2. The
 normal equations are (A^H A + n lambda D + n mu P^H G P) theta = A^H y with
 (A^H A)_{kl} = T[k - l], T[delta] = sum_j exp(i omega <delta, x_j>) (one sum per mode
-difference, from products of 1D powers), D the Sobolev weights 1 + |k|^{2s} / (2L)^{2s},
+difference, from products of 1D powers z^p, z = exp(i omega x)), D the Sobolev weights 1 + |k|^{2s} / (2L)^{2s},
 P the operator's symbol and G the Gram matrix of the basis on the domain (divided by the
 torus volume (4L)^2). Solved by a Hermitian Cholesky factorisation.
 """
@@ -32,19 +32,25 @@ def run(s):
     n = y.shape[0]
     omega = np.pi / (2.0 * half)
     two_m = 2 * m
-    # 1D powers z^p, z = exp(i omega x), p = 0..2m on the first axis, -2m..2m on the second.
-    p_pos = np.arange(0, two_m + 1)
-    p_all = np.arange(-two_m, two_m + 1)
-    e0 = np.exp(1j * omega * np.outer(x[0], p_pos))  # n x (2m+1)
-    e1 = np.exp(1j * omega * np.outer(x[1], p_all))  # n x (4m+1)
-    half_table = e0.T @ e1  # delta_0 >= 0
+    # 1D powers z^p of z = exp(i omega x) by repeated products, one row per power p >= 0;
+    # negative powers are conjugates.
+    pw = []
+    for axis in range(2):
+        z = np.exp(1j * omega * x[axis])
+        rows = np.empty((two_m + 1, n), dtype=complex)
+        rows[0] = 1.0
+        for p in range(1, two_m + 1):
+            np.multiply(rows[p - 1], z, out=rows[p])
+        pw.append(rows)
+    p0 = pw[0]  # powers 0..2m of the first axis
+    p1 = np.concatenate([np.conj(pw[1][:0:-1]), pw[1]])  # powers -2m..2m of the second
+    half_table = p0 @ p1.T  # T[delta] for delta_0 >= 0
     # T[-delta] = conj(T[delta]) fills delta_0 < 0.
     t = np.empty((4 * m + 1, 4 * m + 1), dtype=complex)
     t[two_m:] = half_table
     t[:two_m] = np.conj(half_table[:0:-1, ::-1])
-    # Right-hand side A^H y: k in {-m..m}^2.
-    rows0 = e0[:, : m + 1] * y[:, None]  # first-axis powers 0..m
-    b_half = rows0.T @ e1[:, m : 3 * m + 1]  # (m+1) x (2m+1), k_0 >= 0
+    # Right-hand side A^H y = sum_j y_j z^k for k in {-m..m}^2, k_0 >= 0 then conjugates.
+    b_half = (p0[: m + 1] * y) @ p1[m : 3 * m + 1].T
     b = np.empty((2 * m + 1, 2 * m + 1), dtype=complex)
     b[m:] = b_half
     b[:m] = np.conj(b_half[:0:-1, ::-1])
