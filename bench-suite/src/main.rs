@@ -140,7 +140,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check { out } => {
             let rows = bench_suite::check::check(&bench_suite::limits::all(), &out)?;
             let order: Vec<&str> = registry.iter().map(|e| e.experiment.name()).collect();
-            report::write_report(&out, &order)?;
+            // The check table joins the report of a reproduction run in the same directory.
+            if !report::collect_records(&out, &order).is_empty() {
+                report::write_report(&out, &order)?;
+            }
             let failed = rows.iter().filter(|r| r.pass == Some(false)).count();
             eprintln!(
                 "{} limits checked, {failed} failed: {}",
@@ -158,7 +161,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 reps,
             )?;
             let order: Vec<&str> = registry.iter().map(|e| e.experiment.name()).collect();
-            report::write_report(&out, &order)?;
+            if !report::collect_records(&out, &order).is_empty() {
+                report::write_report(&out, &order)?;
+            }
             eprintln!("{} comparisons: {}", rows.len(), out.join("compare.md").display());
             Ok(ExitCode::SUCCESS)
         }

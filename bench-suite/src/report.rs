@@ -19,7 +19,22 @@ pub fn collect_records(out: &Path, order: &[&str]) -> Vec<ExperimentRecord> {
         .flatten()
         .flatten()
         .filter(|e| e.path().is_dir())
-        .filter_map(|e| read_record(&e.path()))
+        .filter_map(|e| {
+            let path = e.path();
+            if !path.join("result.json").exists() {
+                return None;
+            }
+            let rec = read_record(&path);
+            if rec.is_none() {
+                log::warn!("skipping {}: result.json is unreadable", path.display());
+            }
+            rec
+        })
+        .map(|mut r| {
+            // Verdicts are recomputed from value, reference and check, never trusted as stored.
+            r.metrics = r.metrics.into_iter().map(megavolt_core::Metric::rechecked).collect();
+            r
+        })
         .collect();
     let rank = |name: &str| order.iter().position(|n| *n == name).unwrap_or(usize::MAX);
     records.sort_by(|a, b| rank(&a.name).cmp(&rank(&b.name)).then_with(|| a.name.cmp(&b.name)));
@@ -170,7 +185,8 @@ pub fn render(records: &[ExperimentRecord], extra_sections: &[(String, String)])
     s
 }
 
-/// Regenerates `report.md` in `out` from the finished experiments there, including the
+/// Regenerates `report.md` in `out` from the finished experiments there (an unreadable
+/// `result.json` is skipped with a warning), including the
 /// `check.md` and `compare.md` tables when present.
 ///
 /// # Errors

@@ -110,6 +110,17 @@ fn progress_bar(multi: &MultiProgress, prefix: String) -> ProgressBar {
     bar
 }
 
+/// Removes the temporary files that a killed run may have left in an experiment directory.
+fn remove_stale_temporaries(dir: &Path) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') && name.contains(".tmp-") {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Runs one experiment and writes its results. Errors and panics of the experiment are
 /// returned as [`Outcome::Error`]; I/O errors abort.
 ///
@@ -125,6 +136,7 @@ pub fn run_one(entry: &Entry, opts: &ReproduceOptions, multi: &MultiProgress) ->
     {
         return Ok(Outcome::Skipped);
     }
+    remove_stale_temporaries(&dir);
     let bar = progress_bar(multi, exp.name().to_owned());
     let report = |fraction: f64, msg: &str| {
         bar.set_position((fraction * 1000.0).round() as u64);
@@ -227,38 +239,46 @@ pub fn reproduce(registry: &[Entry], opts: &ReproduceOptions) -> Result<Vec<(Str
 /// If a source holds no finished experiment, if two sources hold the same experiment with
 /// different seeds or scales, or on I/O errors.
 pub fn merge(registry: &[Entry], sources: &[PathBuf], out: &Path) -> Result<usize> {
-    let mut seen: Vec<ExperimentRecord> = Vec::new();
+    // Everything is checked before anything is copied, so a refused merge writes nothing.
+    let mut seen: Vec<(PathBuf, ExperimentRecord)> = Vec::new();
     for src in sources {
+        anyhow::ensure!(src.is_dir(), "{} is not a directory", src.display());
         let order: Vec<&str> = Vec::new();
         let records = crate::report::collect_records(src, &order);
         if records.is_empty() {
             bail!("{} holds no finished experiment (no */result.json)", src.display());
         }
         for rec in records {
-            if let Some(prev) = seen.iter().find(|r| r.name == rec.name) {
-                if prev.seed != rec.seed || prev.scale != rec.scale {
-                    bail!(
-                        "experiment `{}` appears with seed {} / scale {} and seed {} / scale {}",
-                        rec.name,
-                        prev.seed,
-                        prev.scale,
-                        rec.seed,
-                        rec.scale
-                    );
-                }
-                continue;
+            if let Some((_, first)) = seen.first()
+                && (first.seed != rec.seed || first.scale != rec.scale)
+            {
+                bail!(
+                    "cannot merge runs of different settings: `{}` has seed {} / scale {}, \
+                     `{}` in {} has seed {} / scale {}",
+                    first.name,
+                    first.seed,
+                    first.scale,
+                    rec.name,
+                    src.display(),
+                    rec.seed,
+                    rec.scale
+                );
             }
-            let from = experiment_dir(src, &rec.name);
-            let to = experiment_dir(out, &rec.name);
-            // Copy the data files first and result.json last, each atomically.
-            let mut files = rec.files.clone();
-            files.push("result.json".to_owned());
-            for f in files {
-                let bytes = std::fs::read(from.join(&f))
-                    .with_context(|| format!("reading {}", from.join(&f).display()))?;
-                write_atomic(&to.join(&f), &bytes)?;
+            if !seen.iter().any(|(_, r)| r.name == rec.name) {
+                seen.push((src.clone(), rec));
             }
-            seen.push(rec);
+        }
+    }
+    for (src, rec) in &seen {
+        let from = experiment_dir(src, &rec.name);
+        let to = experiment_dir(out, &rec.name);
+        // Copy the data files first and result.json last, each atomically.
+        let mut files = rec.files.clone();
+        files.push("result.json".to_owned());
+        for f in files {
+            let bytes = std::fs::read(from.join(&f))
+                .with_context(|| format!("reading {}", from.join(&f).display()))?;
+            write_atomic(&to.join(&f), &bytes)?;
         }
     }
     let order: Vec<&str> = registry.iter().map(|e| e.experiment.name()).collect();

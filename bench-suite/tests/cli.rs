@@ -259,3 +259,43 @@ fn check_fits_orders_and_judges_them() {
     assert!(md.contains("no proven rate") && md.contains("**FAIL**"));
     assert!(dir.path().join("check.svg").is_file());
 }
+
+#[test]
+fn merge_refuses_mixed_seeds_and_writes_nothing() {
+    let reg = registry();
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    reproduce(&reg, &ReproduceOptions { names: vec!["walk-a".into()], ..opts(a.path()) }).unwrap();
+    reproduce(&reg, &ReproduceOptions { names: vec!["walk-b".into()], seed: 99, ..opts(b.path()) })
+        .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let err =
+        merge(&reg, &[a.path().to_path_buf(), b.path().to_path_buf()], out.path()).unwrap_err();
+    assert!(err.to_string().contains("different settings"), "{err}");
+    assert_eq!(std::fs::read_dir(out.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn report_recomputes_verdicts_and_cleans_temporaries() {
+    let reg = registry();
+    let dir = tempfile::tempdir().unwrap();
+    reproduce(&reg, &ReproduceOptions { names: vec!["walk-a".into()], ..opts(dir.path()) })
+        .unwrap();
+    // Tamper with a stored value: the report must judge it again, not trust "pass".
+    let path = dir.path().join("walk-a/result.json");
+    let mut rec: serde_json::Value = serde_json::from_slice(&read(&path)).unwrap();
+    rec["metrics"][0]["value"] = serde_json::json!(1000.0);
+    std::fs::write(&path, serde_json::to_vec(&rec).unwrap()).unwrap();
+    let order: Vec<&str> = vec![];
+    let (_, text) = bench_suite::report::write_report(dir.path(), &order).unwrap();
+    assert!(text.contains("**FAIL**"), "{text}");
+    // A temporary file left by a killed run is removed when the experiment runs again.
+    let stale = dir.path().join("walk-a/.finals.csv.tmp-1");
+    std::fs::write(&stale, b"half").unwrap();
+    reproduce(
+        &reg,
+        &ReproduceOptions { names: vec!["walk-a".into()], force: true, ..opts(dir.path()) },
+    )
+    .unwrap();
+    assert!(!stale.exists());
+}

@@ -227,6 +227,12 @@ impl Metric {
         self.evaluate()
     }
 
+    /// Recomputes the verdict from value, reference, standard error and check (for records read
+    /// back from disk).
+    pub fn rechecked(self) -> Self {
+        self.evaluate()
+    }
+
     fn evaluate(mut self) -> Self {
         self.pass = self.check.and_then(|c| c.verdict(self.value, self.reference, self.std_error));
         self

@@ -71,7 +71,14 @@ impl Activation {
     pub fn apply(self, x: f64) -> f64 {
         match self {
             Activation::Identity => x,
-            Activation::Relu => x.max(0.0),
+            // `f64::max` would turn NaN into 0 and hide a bad input.
+            Activation::Relu => {
+                if x <= 0.0 {
+                    0.0
+                } else {
+                    x
+                }
+            }
             Activation::Tanh => x.tanh(),
             Activation::Gelu => 0.5 * x * (1.0 + (GELU_C * (x + GELU_A * x * x * x)).tanh()),
             Activation::Sigmoid => sigmoid(x),
@@ -740,6 +747,13 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn nan_inputs_propagate_through_every_activation() {
+        for act in ALL {
+            assert!(act.apply(f64::NAN).is_nan(), "{act:?}");
         }
     }
 

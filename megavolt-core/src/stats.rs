@@ -19,12 +19,14 @@ pub struct LineFit {
 /// Least-squares line through `(x_i, y_i)`.
 ///
 /// # Panics
-/// If the slices have different lengths, fewer than two points, or all `x` equal.
+/// If the slices have different lengths, fewer than two points, a non-finite entry, or all
+/// `x` equal.
 #[track_caller]
 pub fn fit_line(x: &[f64], y: &[f64]) -> LineFit {
     assert_eq!(x.len(), y.len(), "fit_line: x and y of different lengths");
     let n = x.len();
     assert!(n >= 2, "fit_line: need at least two points");
+    assert!(x.iter().chain(y).all(|v| v.is_finite()), "fit_line: non-finite entry in x or y");
     let nf = n as f64;
     let mx = x.iter().sum::<f64>() / nf;
     let my = y.iter().sum::<f64>() / nf;
@@ -45,10 +47,13 @@ pub fn fit_line(x: &[f64], y: &[f64]) -> LineFit {
 /// With `h` a step size (or `1/L`, `1/n`), an error `C h^p` gives slope `p`.
 ///
 /// # Panics
-/// If any entry is not strictly positive, or as [`fit_line`].
+/// If any entry is not finite and strictly positive, or as [`fit_line`].
 #[track_caller]
 pub fn fit_loglog(h: &[f64], error: &[f64]) -> LineFit {
-    assert!(h.iter().chain(error).all(|&v| v > 0.0), "fit_loglog: entries must be > 0");
+    assert!(
+        h.iter().chain(error).all(|&v| v > 0.0 && v.is_finite()),
+        "fit_loglog: entries must be finite and > 0"
+    );
     let lx: Vec<f64> = h.iter().map(|v| v.ln()).collect();
     let ly: Vec<f64> = error.iter().map(|v| v.ln()).collect();
     fit_line(&lx, &ly)
@@ -111,7 +116,8 @@ pub fn quantile(sample: &[f64], q: f64) -> f64 {
     assert!(!sample.is_empty(), "quantile: empty sample");
     assert!((0.0..=1.0).contains(&q), "quantile: q must lie in [0, 1]");
     let mut s = sample.to_vec();
-    s.sort_by(|a, b| a.partial_cmp(b).expect("quantile: NaN in sample"));
+    assert!(sample.iter().all(|v| !v.is_nan()), "quantile: NaN in sample");
+    s.sort_by(f64::total_cmp);
     let pos = q * (s.len() - 1) as f64;
     let lo = pos.floor() as usize;
     let hi = pos.ceil() as usize;

@@ -164,6 +164,9 @@ fn invalid_input_and_blow_up_are_errors() {
     ));
     assert!(matches!(Solver::<Vec<f64>>::rk4(f64::NAN), Err(CoreError::InvalidParameter { .. })));
     assert!(Solver::<Vec<f64>>::dormand_prince(AdaptiveOptions::tolerances(-1.0, 1e-9)).is_err());
+    // A step so small that the run would never finish is rejected up front.
+    let tiny = Solver::rk4(1e-300).unwrap().solve(growth, 0.0, vec![1.0], 1.0).unwrap_err();
+    assert!(matches!(tiny, CoreError::InvalidParameter { name: "step_size", .. }), "{tiny}");
     assert!(Solver::rk4(0.1).unwrap().solve(growth, 0.0, vec![f64::NAN], 1.0).is_err());
     assert!(
         Solver::rk4(0.1)

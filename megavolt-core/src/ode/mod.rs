@@ -631,6 +631,10 @@ fn fixed_step<S: OdeState, F: FnMut(f64, &S, &mut S)>(
     }
 }
 
+/// Largest number of fixed steps a run may take (beyond it a step size is almost surely a
+/// unit mistake, and the run would not finish).
+const MAX_FIXED_STEPS: f64 = 1e10;
+
 fn integrate_fixed<S: OdeState, F: FnMut(f64, &S, &mut S)>(
     solver: &mut Solver<'_, S>,
     run: &mut Run<S>,
@@ -642,6 +646,13 @@ fn integrate_fixed<S: OdeState, F: FnMut(f64, &S, &mut S)>(
     // Steps of exactly `h` until the end, the last one shortened; a remainder below 1e-9 h is
     // rounding in `span / h` and is absorbed into the previous step.
     let ratio = span / h_nominal;
+    if ratio > MAX_FIXED_STEPS {
+        return Err(CoreError::invalid(
+            "step_size",
+            h_nominal,
+            "a step giving at most 1e10 steps over the interval",
+        ));
+    }
     let n_steps = if (ratio - ratio.round()).abs() <= 1e-9 * ratio.max(1.0) {
         ratio.round().max(1.0) as usize
     } else {
