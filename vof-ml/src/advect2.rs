@@ -78,6 +78,59 @@ impl RunStats {
     }
 }
 
+/// The time loop shared by the 2D and 3D solvers: equal steps `dt <= max_dx / speed` from
+/// `t0` to `t_end`, each followed by the check for non-finite values and the clipping to
+/// `[0, 1]` that [`RunStats`] counts. `step(alpha, s, t, dt)` advances one step.
+pub(crate) fn run_steps(
+    alpha: &mut [f64],
+    t0: f64,
+    t_end: f64,
+    speed: f64,
+    max_dx: f64,
+    cell: f64,
+    mut step: impl FnMut(&mut [f64], usize, f64, f64),
+) -> Result<RunStats> {
+    if !(t0.is_finite() && t_end.is_finite() && t_end > t0) {
+        return Err(VofError::invalid("t_end", t_end, "a finite time after t0"));
+    }
+    if !(speed > 0.0 && speed.is_finite()) {
+        return Err(VofError::invalid("max_speed", speed, "a finite number > 0"));
+    }
+    let steps = ((t_end - t0) * speed / max_dx - 1e-9).ceil().max(1.0) as usize;
+    let dt = (t_end - t0) / steps as f64;
+    let volume_initial = alpha.iter().sum::<f64>() * cell;
+    let mut stats = RunStats {
+        steps,
+        dt,
+        volume_initial,
+        volume_final: 0.0,
+        min: f64::INFINITY,
+        max: f64::NEG_INFINITY,
+        clips: 0,
+        clipped_volume: 0.0,
+    };
+    for s in 0..steps {
+        let t = t0 + s as f64 * dt;
+        step(alpha, s, t, dt);
+        for v in alpha.iter_mut() {
+            if !v.is_finite() {
+                return Err(VofError::NonFinite { step: s, time: t + dt });
+            }
+            stats.min = stats.min.min(*v);
+            stats.max = stats.max.max(*v);
+            if *v < 0.0 || *v > 1.0 {
+                let c = v.clamp(0.0, 1.0);
+                stats.clips += 1;
+                stats.clipped_volume += (c - *v) * cell;
+                *v = c;
+            }
+        }
+        log::trace!("step {s}: t = {:.6}", t + dt);
+    }
+    stats.volume_final = alpha.iter().sum::<f64>() * cell;
+    Ok(stats)
+}
+
 /// Split advection on a 2D grid. See the [module documentation](self).
 #[derive(Debug, Clone)]
 pub struct Advection2 {
@@ -132,48 +185,13 @@ impl Advection2 {
         t_end: f64,
     ) -> Result<RunStats> {
         assert_eq!(alpha.len(), self.grid.len(), "Advection2::run: alpha has the wrong length");
-        if !(t0.is_finite() && t_end.is_finite() && t_end > t0) {
-            return Err(VofError::invalid("t_end", t_end, "a finite time after t0"));
-        }
-        let speed = velocity.max_speed();
-        if !(speed > 0.0 && speed.is_finite()) {
-            return Err(VofError::invalid("max_speed", speed, "a finite number > 0"));
-        }
         let h = self.grid.h[0].min(self.grid.h[1]);
-        let steps = ((t_end - t0) * speed / (self.courant * h) - 1e-9).ceil().max(1.0) as usize;
-        let dt = (t_end - t0) / steps as f64;
+        let courant = self.courant;
         let cell = self.grid.cell_volume();
-        let volume_initial = alpha.iter().sum::<f64>() * cell;
-        let mut stats = RunStats {
-            steps,
-            dt,
-            volume_initial,
-            volume_final: 0.0,
-            min: f64::INFINITY,
-            max: f64::NEG_INFINITY,
-            clips: 0,
-            clipped_volume: 0.0,
-        };
-        for s in 0..steps {
-            let t = t0 + s as f64 * dt;
+        let speed = velocity.max_speed();
+        run_steps(alpha, t0, t_end, speed, courant * h, cell, |alpha, s, t, dt| {
             self.step(alpha, velocity, t, dt, s % 2 == 1);
-            for v in alpha.iter_mut() {
-                if !v.is_finite() {
-                    return Err(VofError::NonFinite { step: s, time: t + dt });
-                }
-                stats.min = stats.min.min(*v);
-                stats.max = stats.max.max(*v);
-                if *v < 0.0 || *v > 1.0 {
-                    let c = v.clamp(0.0, 1.0);
-                    stats.clips += 1;
-                    stats.clipped_volume += (c - *v) * cell;
-                    *v = c;
-                }
-            }
-            log::trace!("step {s}: t = {:.6}", t + dt);
-        }
-        stats.volume_final = alpha.iter().sum::<f64>() * cell;
-        Ok(stats)
+        })
     }
 
     /// One step of length `dt` from time `t` (x then y sweep, or y then x if `y_first`),

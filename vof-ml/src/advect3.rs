@@ -30,7 +30,7 @@
 //! # References
 //! Weymouth & Yue (2010); Aulisa et al., J. Comput. Phys. 225 (2007) 2301-2319.
 
-use crate::advect2::RunStats;
+use crate::advect2::{RunStats, run_steps};
 use crate::error::{Result, VofError};
 use crate::grid::{Boundary, Grid3};
 use crate::learned::LearnedFlux;
@@ -89,47 +89,13 @@ impl Advection3 {
         t_end: f64,
     ) -> Result<RunStats> {
         assert_eq!(alpha.len(), self.grid.len(), "Advection3::run: alpha has the wrong length");
-        if !(t0.is_finite() && t_end.is_finite() && t_end > t0) {
-            return Err(VofError::invalid("t_end", t_end, "a finite time after t0"));
-        }
-        let speed = velocity.max_speed();
-        if !(speed > 0.0 && speed.is_finite()) {
-            return Err(VofError::invalid("max_speed", speed, "a finite number > 0"));
-        }
         let h = self.grid.h.iter().fold(f64::INFINITY, |a, b| a.min(*b));
-        let steps = ((t_end - t0) * speed / (self.courant * h) - 1e-9).ceil().max(1.0) as usize;
-        let dt = (t_end - t0) / steps as f64;
+        let courant = self.courant;
         let cell = self.grid.cell_volume();
-        let volume_initial = alpha.iter().sum::<f64>() * cell;
-        let mut stats = RunStats {
-            steps,
-            dt,
-            volume_initial,
-            volume_final: 0.0,
-            min: f64::INFINITY,
-            max: f64::NEG_INFINITY,
-            clips: 0,
-            clipped_volume: 0.0,
-        };
-        for s in 0..steps {
-            let t = t0 + s as f64 * dt;
+        let speed = velocity.max_speed();
+        run_steps(alpha, t0, t_end, speed, courant * h, cell, |alpha, s, t, dt| {
             self.step(alpha, velocity, t, dt, s % 3);
-            for v in alpha.iter_mut() {
-                if !v.is_finite() {
-                    return Err(VofError::NonFinite { step: s, time: t + dt });
-                }
-                stats.min = stats.min.min(*v);
-                stats.max = stats.max.max(*v);
-                if *v < 0.0 || *v > 1.0 {
-                    let c = v.clamp(0.0, 1.0);
-                    stats.clips += 1;
-                    stats.clipped_volume += (c - *v) * cell;
-                    *v = c;
-                }
-            }
-        }
-        stats.volume_final = alpha.iter().sum::<f64>() * cell;
-        Ok(stats)
+        })
     }
 
     /// One step of length `dt` from `t`; the sweep order starts at axis `first % 3`.
