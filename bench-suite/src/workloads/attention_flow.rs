@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use anyhow::Result;
-use attention_flow::{SphereAttention, TokenField, Workspace};
+use attention_flow::{Scheme, SimOptions, SphereAttention, simulate};
 use faer::Mat;
 use megavolt_core::rng::{Seed, uniform_sphere};
 
@@ -31,29 +31,21 @@ struct AttentionRk4State {
     field: SphereAttention,
     x: Mat<f64>,
     h: f64,
-    ws: Workspace,
-    k: [Mat<f64>; 4],
-    tmp: Mat<f64>,
 }
 
 impl Prepared for AttentionRk4State {
     fn run(&mut self, _threads: Threads) -> Vec<f64> {
-        let (x, h) = (&self.x, self.h);
-        let [k1, k2, k3, k4] = &mut self.k;
-        self.field.velocity_into(x.as_ref(), k1.as_mut(), &mut self.ws);
-        self.tmp = x + 0.5 * h * &*k1;
-        self.field.velocity_into(self.tmp.as_ref(), k2.as_mut(), &mut self.ws);
-        self.tmp = x + 0.5 * h * &*k2;
-        self.field.velocity_into(self.tmp.as_ref(), k3.as_mut(), &mut self.ws);
-        self.tmp = x + h * &*k3;
-        self.field.velocity_into(self.tmp.as_ref(), k4.as_mut(), &mut self.ws);
-        let mut y = x + (h / 6.0) * (&*k1 + 2.0 * &*k2 + 2.0 * &*k3 + &*k4);
-        for j in 0..y.ncols() {
-            let c = y.col_as_slice_mut(j);
-            let norm = c.iter().map(|v| v * v).sum::<f64>().sqrt();
-            c.iter_mut().for_each(|v| *v /= norm);
-        }
-        tokens_as_rows(&y)
+        // One step of the crate's own RK4 integration (attention recomputed at each stage,
+        // tokens renormalised after the step), as a user would call it.
+        let traj = simulate(
+            &self.field,
+            self.x.as_ref(),
+            self.h,
+            Scheme::Rk4 { step: self.h },
+            &SimOptions::default(),
+        )
+        .expect("valid tokens and step");
+        tokens_as_rows(&traj.x_end)
     }
 }
 
@@ -75,14 +67,6 @@ impl Workload for AttentionRk4 {
         write_npy(&dir.join("x0.npy"), &[self.n, self.d], &tokens_as_rows(&x))?;
         write_spec(dir, &serde_json::json!({ "beta": self.beta, "h": self.h }))?;
         let field = SphereAttention::sa(self.beta)?;
-        let zeros = || Mat::zeros(self.d, self.n);
-        Ok(Box::new(AttentionRk4State {
-            field,
-            x,
-            h: self.h,
-            ws: Workspace::new(),
-            k: [zeros(), zeros(), zeros(), zeros()],
-            tmp: zeros(),
-        }))
+        Ok(Box::new(AttentionRk4State { field, x, h: self.h }))
     }
 }
