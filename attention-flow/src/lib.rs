@@ -46,6 +46,7 @@ pub mod circle;
 pub mod equiangular;
 mod error;
 pub mod experiments;
+mod expsum;
 mod field;
 pub mod hardmax;
 pub mod kernel;

@@ -36,8 +36,12 @@ pub fn check_finite(name: &'static str, x: MatRef<'_, f64>) -> Result<()> {
 /// # Ok(()) }
 /// ```
 pub fn normalized(name: &'static str, x: MatRef<'_, f64>) -> Result<Mat<f64>> {
-    check_finite(name, x)?;
     let mut out = x.to_owned();
+    for j in 0..out.ncols() {
+        if out.col_as_slice(j).iter().any(|v| !v.is_finite()) {
+            return Err(AttentionError::NonFiniteToken { name, index: j });
+        }
+    }
     for j in 0..out.ncols() {
         let norm = column_norm(out.col_as_slice(j));
         if norm == 0.0 {
@@ -48,8 +52,13 @@ pub fn normalized(name: &'static str, x: MatRef<'_, f64>) -> Result<Mat<f64>> {
     Ok(out)
 }
 
-/// Euclidean norm of a slice, scaled to avoid overflow and underflow.
+/// Euclidean norm of a slice, without overflow or underflow: the plain sum of squares when it
+/// lies safely inside the normal range, otherwise the sum rescaled by the largest entry.
 pub(crate) fn column_norm(c: &[f64]) -> f64 {
+    let plain: f64 = c.iter().map(|v| v * v).sum();
+    if (1e-290..=1e290).contains(&plain) {
+        return plain.sqrt();
+    }
     let scale = c.iter().fold(0.0f64, |m, v| m.max(v.abs()));
     if scale == 0.0 || !scale.is_finite() {
         return scale;

@@ -265,7 +265,7 @@ impl Transformer {
         let par = self.evaluation.parallelism.par();
         for (h, head) in self.heads.iter().enumerate() {
             let accum = if h == 0 { Accum::Replace } else { Accum::Add };
-            let Workspace { scores, qx, kx, vx } = ws;
+            let Workspace { kernel, qx, kx, vx } = ws;
             if head.identity {
                 Attend {
                     queries: x,
@@ -278,7 +278,7 @@ impl Transformer {
                     accum,
                     alpha: 1.0,
                 }
-                .run(&self.evaluation, scores, out.as_mut());
+                .run(&self.evaluation, kernel, out.as_mut());
                 continue;
             }
             product(qx, head.q.as_ref(), x, par);
@@ -298,7 +298,7 @@ impl Transformer {
                 accum,
                 alpha: 1.0,
             }
-            .run(&self.evaluation, scores, out.as_mut());
+            .run(&self.evaluation, kernel, out.as_mut());
         }
     }
 }

@@ -109,6 +109,10 @@ impl Experiment for EquiangularClosedForm {
          t in [0, 5]."
     }
 
+    fn paper_runtime(&self) -> Option<&'static str> {
+        Some("under 1 s on one core")
+    }
+
     fn run(&self, ctx: &RunContext<'_>) -> Result<ExperimentOutput, ExperimentError> {
         let mut out = ExperimentOutput::default();
         out.param("n", N)

@@ -51,6 +51,10 @@ impl Experiment for HardmaxExperiment {
          and the configuration contracts."
     }
 
+    fn paper_runtime(&self) -> Option<&'static str> {
+        Some("under 1 s on one core")
+    }
+
     fn run(&self, ctx: &RunContext<'_>) -> Result<ExperimentOutput, ExperimentError> {
         let steps = ctx.scale.pick(60, 200);
         let mut out = ExperimentOutput::default();

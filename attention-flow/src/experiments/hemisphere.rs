@@ -43,6 +43,10 @@ impl Experiment for HemisphereCollapse {
          the collapsed state."
     }
 
+    fn paper_runtime(&self) -> Option<&'static str> {
+        Some("under 1 s on one core")
+    }
+
     fn run(&self, ctx: &RunContext<'_>) -> Result<ExperimentOutput, ExperimentError> {
         let step: f64 = ctx.scale.pick(0.02, 0.005);
         let n = 32;

@@ -82,6 +82,10 @@ impl Experiment for Metastability {
          staircase over a long horizon."
     }
 
+    fn paper_runtime(&self) -> Option<&'static str> {
+        Some("under 1 s on one core")
+    }
+
     fn run(&self, ctx: &RunContext<'_>) -> Result<ExperimentOutput, ExperimentError> {
         let mut out = ExperimentOutput::default();
         let betas_fit: Vec<f64> = ctx

@@ -65,6 +65,10 @@ impl Experiment for RoleOfV {
          three values."
     }
 
+    fn paper_runtime(&self) -> Option<&'static str> {
+        Some("under 1 s on one core")
+    }
+
     fn run(&self, ctx: &RunContext<'_>) -> Result<ExperimentOutput, ExperimentError> {
         let t_end: f64 = ctx.scale.pick(5.0, 8.0);
         let mut out = ExperimentOutput::default();

@@ -41,6 +41,10 @@ impl Experiment for SingleLocation {
          k = k*, v = v*, while the best linear predictor stays at a much larger risk."
     }
 
+    fn paper_runtime(&self) -> Option<&'static str> {
+        Some("about 11 s on one core")
+    }
+
     fn run(&self, ctx: &RunContext<'_>) -> Result<ExperimentOutput, ExperimentError> {
         let setting = SlrSetting::default();
         let n_test = ctx.scale.pick(2000, 20_000);

@@ -61,6 +61,10 @@ impl Experiment for SphereClustering {
          closed-form reference."
     }
 
+    fn paper_runtime(&self) -> Option<&'static str> {
+        Some("about 2 s on one core")
+    }
+
     fn run(&self, ctx: &RunContext<'_>) -> Result<ExperimentOutput, ExperimentError> {
         let step = ctx.scale.pick(0.02, 0.01);
         let mut out = ExperimentOutput::default();
