@@ -12,7 +12,7 @@ use std::time::Duration;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use megavolt_core::nn::Activation;
 use megavolt_core::rng::{Seed, gaussian_mat};
-use resnet_ode::{Backprop, Init, ResNet, ResNetSpec, TrainSpec, train};
+use resnet_ode::{Backprop, Init, ResNet, ResNetSpec, TrainSpec, Workspace, train};
 
 const DEPTH: usize = 64;
 const HIDDEN: usize = 32;
@@ -42,6 +42,16 @@ fn forward_backward(c: &mut Criterion) {
     g.bench_function("forward", |b| b.iter(|| black_box(net.forward(black_box(x.as_ref())))));
     g.bench_function("forward_backward", |b| {
         b.iter(|| black_box(net.loss_and_gradients(black_box(x.as_ref()), black_box(y.as_ref()))))
+    });
+    let mut ws = Workspace::new(net.config(), BATCH);
+    g.bench_function("forward_backward_workspace", |b| {
+        b.iter(|| {
+            black_box(net.loss_and_gradients_in(
+                black_box(x.as_ref()),
+                black_box(y.as_ref()),
+                &mut ws,
+            ))
+        })
     });
     g.bench_function("forward_backward_memory_free", |b| {
         b.iter(|| {

@@ -15,6 +15,7 @@
 //! |---|---|
 //! | [`ResNetSpec`] / [`ResNetConfig`] | architecture, `beta`, activation, [`Init`] (i.i.d., smooth in depth, weight-tied), validated once |
 //! | [`ResNet`] | forward pass, backpropagation through depth, memory-free backpropagation |
+//! | [`Workspace`] | preallocated buffers: [`ResNet::loss_and_gradients_in`] trains without allocating |
 //! | [`NeuralOde`] | the depth-continuous model with piecewise-linear weights, integrated by `megavolt-core` (Euler, Heun, RK4, Dormand–Prince) |
 //! | [`NeuralOde::flow_backprop`] | exact gradients of the Euler / Heun / RK4 discretisations (the discrete adjoint), stored or memory-free |
 //! | [`NeuralOde::continuous_adjoint`] | gradients by the continuous adjoint method |
@@ -62,11 +63,13 @@ pub mod discrete;
 pub mod error;
 pub mod experiments;
 pub mod init;
+mod kernels;
 pub mod neural_ode;
 pub mod params;
 pub mod resnet;
 pub mod train;
 pub mod transport;
+pub mod workspace;
 
 pub use adjoint::AdjointSolution;
 pub use config::{Init, ResNetConfig, ResNetSpec};
@@ -77,3 +80,4 @@ pub use neural_ode::{Integrator, NeuralOde, OdeGradients, Scheme};
 pub use params::ResNetParams;
 pub use resnet::{ForwardCache, Gradients, MemoryFreeGradients, ResNet, mean_squared_error};
 pub use train::{Backprop, TrainConfig, TrainHistory, TrainSpec, train};
+pub use workspace::Workspace;

@@ -129,6 +129,20 @@ impl ResNetParams {
         }
     }
 
+    /// Overwrites every entry with those of `other`, without allocating.
+    ///
+    /// # Panics
+    /// If the shapes differ.
+    #[track_caller]
+    pub fn copy_from(&mut self, other: &Self) {
+        assert_eq!(self.w.len(), other.w.len(), "copy_from: depths differ");
+        assert_eq!(self.input_map.is_some(), other.input_map.is_some(), "copy_from: input maps");
+        assert_eq!(self.output_map.is_some(), other.output_map.is_some(), "copy_from: output maps");
+        for (x, y) in all_mats_mut(self).zip(all_mats(other)) {
+            x.copy_from(y);
+        }
+    }
+
     /// Euclidean norm of all entries.
     pub fn norm(&self) -> f64 {
         all_mats(self).map(|m| m.norm_l2().powi(2)).sum::<f64>().sqrt()
@@ -196,6 +210,8 @@ mod tests {
         assert_eq!(p, q);
         q.axpy(-1.0, &p);
         assert!(q.norm() < f64::EPSILON);
+        q.copy_from(&p);
+        assert_eq!(q, p);
         assert_eq!(ResNetParams::from_record(&p.to_record()), p);
         // Identical blocks have zero increment.
         assert!(p.max_increment() < f64::EPSILON);

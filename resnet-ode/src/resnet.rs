@@ -8,7 +8,9 @@ use rand::Rng;
 
 use crate::config::ResNetConfig;
 use crate::init::sample_params;
+use crate::kernels;
 use crate::params::ResNetParams;
+use crate::workspace::Workspace;
 
 /// A deep residual network with two-layer-perceptron blocks.
 ///
@@ -122,27 +124,6 @@ pub(crate) fn add_scaled(dst: &mut Mat<f64>, a: f64, src: &Mat<f64>) {
         for (di, si) in dst.col_as_slice_mut(j).iter_mut().zip(src.col_as_slice(j)) {
             *di += a * si;
         }
-    }
-}
-
-/// `(sigma(z), sigma'(z))` in one pass, sharing the transcendental evaluations.
-#[inline]
-pub(crate) fn value_and_derivative(act: Activation, x: f64) -> (f64, f64) {
-    const GELU_C: f64 = 0.797_884_560_802_865_4; // sqrt(2 / pi)
-    const GELU_A: f64 = 0.044715;
-    match act {
-        Activation::Gelu => {
-            let t = (GELU_C * (x + GELU_A * x * x * x)).tanh();
-            (
-                0.5 * x * (1.0 + t),
-                0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * GELU_C * (1.0 + 3.0 * GELU_A * x * x),
-            )
-        }
-        Activation::Tanh => {
-            let t = x.tanh();
-            (t, 1.0 - t * t)
-        }
-        other => (other.apply(x), other.derivative(x)),
     }
 }
 
@@ -271,16 +252,12 @@ impl ResNet {
         let da = if keep {
             let mut da = Mat::zeros(m, h.ncols());
             for j in 0..a.ncols() {
-                for (ai, di) in a.col_as_slice_mut(j).iter_mut().zip(da.col_as_slice_mut(j)) {
-                    (*ai, *di) = value_and_derivative(act, *ai);
-                }
+                kernels::apply_with_derivative(act, a.col_as_slice_mut(j), da.col_as_slice_mut(j));
             }
             Some(da)
         } else {
             for j in 0..a.ncols() {
-                for ai in a.col_as_slice_mut(j) {
-                    *ai = value_and_derivative(act, *ai).0;
-                }
+                kernels::apply_in_place(act, a.col_as_slice_mut(j));
             }
             None
         };
@@ -462,13 +439,17 @@ impl ResNet {
 
     /// The loss `mean((F(x) - y)^2)` and its gradients, by stored backpropagation.
     ///
+    /// Allocates a [`Workspace`] for the call; for repeated calls (training) build one and use
+    /// [`ResNet::loss_and_gradients_in`].
+    ///
     /// # Panics
     /// If `x` does not have `p` rows or `y` the shape of the output.
     #[track_caller]
     pub fn loss_and_gradients(&self, x: MatRef<'_, f64>, y: MatRef<'_, f64>) -> (f64, Gradients) {
-        let cache = self.forward_cached(x);
-        let (loss, g) = mean_squared_error(cache.output.as_ref(), y);
-        (loss, self.backward(&cache, g.as_ref()))
+        let mut ws = Workspace::new(&self.config, x.ncols());
+        let loss = self.loss_and_gradients_in(x, y, &mut ws);
+        let (params, input) = ws.into_gradients();
+        (loss, Gradients { params, input })
     }
 
     /// Memory-free backpropagation: the forward pass keeps only `h_L`; the backward pass

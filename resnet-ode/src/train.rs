@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ResnetError, Result, at_least, positive};
 use crate::resnet::ResNet;
+use crate::workspace::Workspace;
 
 /// How gradients are computed during training.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -116,8 +117,12 @@ pub struct TrainHistory {
     pub max_increment_over_time: f64,
 }
 
-fn select_columns(x: MatRef<'_, f64>, idx: &[usize]) -> Mat<f64> {
-    Mat::from_fn(x.nrows(), idx.len(), |i, j| x[(i, idx[j])])
+fn select_columns(dst: &mut Mat<f64>, x: MatRef<'_, f64>, idx: &[usize]) {
+    for (j, &c) in idx.iter().enumerate() {
+        for i in 0..x.nrows() {
+            dst[(i, j)] = x[(i, c)];
+        }
+    }
 }
 
 /// Trains `net` on the samples `x` (`p x n`) with targets `y` (`q x n`).
@@ -155,19 +160,32 @@ pub fn train<R: Rng + ?Sized>(
     let lr = net.config().depth() as f64 * spec.lr0;
     let mut hist = TrainHistory::default();
     let mut perm: Vec<usize> = (0..n).collect();
+    let batch = spec.batch_size.unwrap_or(n).min(n);
+    let mut ws = Workspace::new(net.config(), batch);
+    let (mut xb, mut yb) = (Mat::zeros(x.nrows(), batch), Mat::zeros(y.nrows(), batch));
     for step in 0..spec.steps {
-        let (loss, mut grads) = match spec.batch_size {
-            Some(b) if b < n => {
-                // Partial Fisher–Yates: the first b entries become a uniform sample.
-                for i in 0..b {
-                    let j = rng.random_range(i..n);
-                    perm.swap(i, j);
-                }
-                let (xb, yb) = (select_columns(x, &perm[..b]), select_columns(y, &perm[..b]));
-                gradients(net, xb.as_ref(), yb.as_ref(), spec.backprop)
+        let (xs, ys) = if batch < n {
+            // Partial Fisher–Yates: the first b entries become a uniform sample.
+            for i in 0..batch {
+                let j = rng.random_range(i..n);
+                perm.swap(i, j);
             }
-            _ => gradients(net, x, y, spec.backprop),
+            select_columns(&mut xb, x, &perm[..batch]);
+            select_columns(&mut yb, y, &perm[..batch]);
+            (xb.as_ref(), yb.as_ref())
+        } else {
+            (x, y)
         };
+        let mut memory_free = None;
+        let loss = match spec.backprop {
+            Backprop::Stored => net.loss_and_gradients_in(xs, ys, &mut ws),
+            Backprop::MemoryFree => {
+                let r = net.loss_and_gradients_memory_free(xs, ys);
+                memory_free = Some(r.gradients.params);
+                r.loss
+            }
+        };
+        let grads = memory_free.as_mut().unwrap_or_else(|| ws.gradients_mut());
         if !loss.is_finite() {
             return Err(ResnetError::Diverged { step, loss });
         }
@@ -180,10 +198,10 @@ pub fn train<R: Rng + ?Sized>(
         }
         if !spec.train_maps {
             for g in grads.input_map.iter_mut().chain(grads.output_map.iter_mut()) {
-                *g = Mat::zeros(g.nrows(), g.ncols());
+                g.fill(0.0);
             }
         }
-        net.params_mut().axpy(-lr, &grads);
+        net.params_mut().axpy(-lr, grads);
         if !net.params().all_finite() {
             return Err(ResnetError::Diverged { step, loss: f64::NAN });
         }
@@ -201,24 +219,6 @@ pub fn train<R: Rng + ?Sized>(
         hist.final_loss
     );
     Ok(hist)
-}
-
-fn gradients(
-    net: &ResNet,
-    x: MatRef<'_, f64>,
-    y: MatRef<'_, f64>,
-    backprop: Backprop,
-) -> (f64, crate::ResNetParams) {
-    match backprop {
-        Backprop::Stored => {
-            let (l, g) = net.loss_and_gradients(x, y);
-            (l, g.params)
-        }
-        Backprop::MemoryFree => {
-            let r = net.loss_and_gradients_memory_free(x, y);
-            (r.loss, r.gradients.params)
-        }
-    }
 }
 
 #[cfg(test)]

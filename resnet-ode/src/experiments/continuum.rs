@@ -48,6 +48,10 @@ impl Experiment for DiscreteToContinuous {
          of a fixed smooth ODE."
     }
 
+    fn paper_runtime(&self) -> Option<&'static str> {
+        Some("about 2 min on one core")
+    }
+
     fn run(&self, ctx: &RunContext<'_>) -> Result<ExperimentOutput, ExperimentError> {
         let (d, m, steps, lr0) = (16, 32, 50, 0.01);
         let n = ctx.scale.pick(20, 100);

@@ -48,6 +48,10 @@ impl Experiment for DepthScalingExperiment {
          independent networks are compared with the closed form."
     }
 
+    fn paper_runtime(&self) -> Option<&'static str> {
+        Some("about 4 min on one core")
+    }
+
     fn run(&self, ctx: &RunContext<'_>) -> Result<ExperimentOutput, ExperimentError> {
         let width = ctx.scale.pick(16, 40);
         let depths: Vec<usize> =

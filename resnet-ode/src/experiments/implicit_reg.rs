@@ -22,7 +22,7 @@ use crate::train::{TrainSpec, train};
 /// |---|---|---|---|---|
 /// | `d`, `M`, `n` | 16, 32, 100 | 16, 32, 100 | 16, 64, 50 | 8, 64, 10 |
 /// | depths `L` | 2, 4, ..., 1024 | 2, 4, ..., 128 | 64 | 8 |
-/// | steps, `lr0` | 50, 0.01 | 50, 0.01 | 10 000, 0.005 | 2000, 0.02 |
+/// | steps, `lr0` | 50, 0.01 | 50, 0.01 | 100 000, 0.005 | 2000, 0.02 |
 ///
 /// The authors use seeds 2 (Fig. 1) and 0 (Fig. 2) of PyTorch and depths
 /// {2, 16, 64, 256, 1014}; we use the workspace seed and powers of two. Their plotted quantity
@@ -32,16 +32,21 @@ use crate::train::{TrainSpec, train};
 /// decays like `L^{-1/2}` instead. The i.i.d. initialisation (`W_k` i.i.d. `N(0, 1)`, `V_k`
 /// i.i.d. `N(0, 1/M)`) is the contrast of Fig. 3 of the paper, here on the same data.
 ///
+/// **Step count of Fig. 2.** Every setting of `infinite_training_time.py` (data, `d`, `M`,
+/// `n`, `L`, GELU, weight-tied start with `V = 0` and `W` of `N(0, 1)` entries, no input or
+/// output map, unnormalised `mean` loss without factor 1/2, plain gradient descent with step
+/// `L * 0.005`) is used unchanged except the number of steps: the script ships with
+/// 10 000, and the authors' README states that the released scripts train for fewer epochs
+/// than the paper. At 10 000 steps the loss is still near `1e-2` (`7e-3` to `1e-2` over
+/// three independent draws in this crate; `8.1e-3` for an independent JAX implementation of
+/// the script in float32 with the erf form of GELU, `8.2e-3` in float64 with the tanh form),
+/// while it decays geometrically, halving about every 5 000 steps (the exponential
+/// convergence the paper proves under a Polyak–Łojasiewicz condition, §4): in the JAX run it crosses `1e-6` near step 65 000 and reaches `1.0e-8` at
+/// step 100 000, the range of the paper's figure (axis down to `1e-7`). The paper scale
+/// therefore runs 100 000 steps.
+///
 /// Checks: fitted log-log slope of the tied increments in `[-1.2, -0.8]`; the i.i.d. slope in
 /// `[-0.2, 0.2]` (no decay); the Fig. 2 training loss below `1e-6`.
-///
-/// # Limitations
-/// In the Fig. 2 setting of the authors' script (`d = 16`, `M = 64`, `n = 50`, `L = 64`,
-/// 10 000 steps with `lr0 = 0.005`), our runs reach a training loss between `7e-3` and `1e-2`
-/// (three independent draws of data and initialisation; `7.1e-3` for this experiment with
-/// seed 0), not the `1e-7` of the paper's figure, so the paper-scale check fails; the loss is
-/// still decreasing, slowly, at the end. The quick setting (`n = 10`, `d = 8`, `M = 64`) is more strongly over-parameterised and
-/// goes below `1e-6` within 2000 steps.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ImplicitRegularisation;
 
@@ -61,6 +66,10 @@ impl Experiment for ImplicitRegularisation {
          between consecutive layers' weights, over layers and training steps, decays like 1/L for the tied \
          start (the weights remain samples of a Lipschitz function of depth) and does not decay for the \
          i.i.d. start. In the setting of the paper's Fig. 2 a long run drives the training loss below 1e-6."
+    }
+
+    fn paper_runtime(&self) -> Option<&'static str> {
+        Some("about 3 min on one core")
     }
 
     fn run(&self, ctx: &RunContext<'_>) -> Result<ExperimentOutput, ExperimentError> {
@@ -152,13 +161,14 @@ impl ImplicitRegularisation {
         out: &mut ExperimentOutput,
     ) -> Result<(), ExperimentError> {
         let (d, m, n, depth, steps, lr0) =
-            ctx.scale.pick((8, 64, 10, 8, 2000, 0.02), (16, 64, 50, 64, 10_000, 0.005));
+            ctx.scale.pick((8, 64, 10, 8, 2000, 0.02), (16, 64, 50, 64, 100_000, 0.005));
         out.param("fig2_dim", d).param("fig2_hidden", m).param("fig2_samples", n);
         out.param("fig2_depth", depth).param("fig2_steps", steps).param("fig2_lr0", lr0);
         ctx.progress(0.5, "Fig. 2: long training run");
         let problem = Problem::new(ctx.seed.derive("fig2"), d, m, n);
         let mut net = problem.network(depth, true, ctx.seed)?;
-        let config = TrainSpec { record_every: 10, ..TrainSpec::new(lr0, steps) }.build()?;
+        let config =
+            TrainSpec { record_every: steps / 1000, ..TrainSpec::new(lr0, steps) }.build()?;
         let hist = train(
             &mut net,
             problem.x.as_ref(),

@@ -51,6 +51,10 @@ impl Experiment for MemoryFree {
          as depth grows."
     }
 
+    fn paper_runtime(&self) -> Option<&'static str> {
+        Some("about 13 s on one core")
+    }
+
     fn run(&self, ctx: &RunContext<'_>) -> Result<ExperimentOutput, ExperimentError> {
         let (d, m, n) = (16, 32, 50);
         let depths = powers_of_two(8, ctx.scale.pick(512, 4096));

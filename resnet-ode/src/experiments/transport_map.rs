@@ -65,6 +65,10 @@ impl Experiment for TransportMap {
          target atoms."
     }
 
+    fn paper_runtime(&self) -> Option<&'static str> {
+        Some("about 3 s on one core")
+    }
+
     fn run(&self, ctx: &RunContext<'_>) -> Result<ExperimentOutput, ExperimentError> {
         let pieces = powers_of_two(2, ctx.scale.pick(256, 4096));
         let n = ctx.scale.pick(20_000, 200_000);
