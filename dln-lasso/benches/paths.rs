@@ -29,6 +29,19 @@ fn paths(c: &mut Criterion) {
     let cd =
         CoordinateDescent::new(CdConfig { max_sweeps: 10_000, ..CdConfig::default() }).unwrap();
     g.bench_function("cd_path_100", |b| b.iter(|| cd.path(black_box(&p), &grid).unwrap()));
+    // The setting of the comparison with scikit-learn's lasso_path: gap tolerance 1e-10.
+    for anderson in [0, 5] {
+        let tight = CoordinateDescent::new(CdConfig {
+            tol: 1e-10,
+            max_sweeps: 100_000,
+            anderson,
+            ..CdConfig::default()
+        })
+        .unwrap();
+        g.bench_function(BenchmarkId::new("cd_path_100_tol1e-10_anderson", anderson), |b| {
+            b.iter(|| tight.path(black_box(&p), &grid).unwrap())
+        });
+    }
     let sts = SaddleToSaddle::new(SaddleConfig::default()).unwrap();
     g.bench_function("saddle_to_saddle", |b| b.iter(|| sts.run(black_box(&p)).unwrap()));
     g.finish();

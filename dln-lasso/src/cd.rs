@@ -18,9 +18,17 @@
 //!
 //! removes coordinates for the rest of that `lambda`.
 //!
+//! Cyclic coordinate descent converges linearly, slowly on correlated designs. With
+//! `anderson = K > 0`, every `K` sweeps the last `K + 1` iterates `x_0..x_K` are extrapolated
+//! (Anderson acceleration, as Bertrand & Massias 2021 apply it to coordinate descent):
+//! with `U = [x_1 - x_0, ..., x_K - x_{K-1}]`, `z` solving `U^T U z = 1` and `w = z / sum z`,
+//! the point `sum_k w_k x_{k+1}` replaces the iterate when it lowers the lasso objective. The
+//! stopping rule (the duality gap) is unchanged.
+//!
 //! # References
 //! - J. Friedman, T. Hastie, R. Tibshirani, *Regularization paths for generalized linear models
 //!   via coordinate descent*, J. Stat. Softw. 33(1), 2010.
+//! - Q. Bertrand, M. Massias, *Anderson acceleration of coordinate descent*, AISTATS 2021.
 //! - O. Fercoq, A. Gramfort, J. Salmon, *Mind the duality gap: safer rules for the lasso*,
 //!   ICML 2015; E. Ndiaye et al., *Gap safe screening rules for sparsity enforcing
 //!   penalties*, JMLR 18, 2017.
@@ -39,6 +47,7 @@ use crate::problem::Problem;
 /// | `gap_every` | sweeps between two gap evaluations | 10 | `>= 1` |
 /// | `screening` | gap-safe screening | true | |
 /// | `nonneg` | non-negative lasso | false | |
+/// | `anderson` | Anderson extrapolation window `K` (0: off; not used with `nonneg`) | 5 | `0..=20` |
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct CdConfig {
     /// Relative duality-gap tolerance.
@@ -51,11 +60,21 @@ pub struct CdConfig {
     pub screening: bool,
     /// Non-negativity constraint `x >= 0`.
     pub nonneg: bool,
+    /// Window of the Anderson extrapolation of the iterates (0: plain coordinate descent).
+    #[serde(default)]
+    pub anderson: usize,
 }
 
 impl Default for CdConfig {
     fn default() -> Self {
-        Self { tol: 1e-4, max_sweeps: 1000, gap_every: 10, screening: true, nonneg: false }
+        Self {
+            tol: 1e-4,
+            max_sweeps: 1000,
+            gap_every: 10,
+            screening: true,
+            nonneg: false,
+            anderson: 5,
+        }
     }
 }
 
@@ -121,6 +140,47 @@ pub fn geometric_grid(lambda_max: f64, ratio: f64, n: usize) -> Result<Vec<f64>>
     Ok((0..n).map(|k| (a + (b - a) * k as f64 / (n - 1) as f64).exp()).collect())
 }
 
+/// The lasso objective `l(x) + lambda |x|_1`.
+fn objective(problem: &Problem, x: &[f64], lambda: f64) -> f64 {
+    problem.loss(x) + lambda * x.iter().map(|v| v.abs()).sum::<f64>()
+}
+
+/// Anderson extrapolation of the iterates `history = [x_0, ..., x_K]` (see the module
+/// documentation), restricted to the coordinates in `alive`; `None` when the differences are
+/// numerically dependent (converged iterates) or the weights are not finite.
+fn extrapolate(history: &[Vec<f64>], alive: &[usize]) -> Option<Vec<f64>> {
+    let k = history.len() - 1;
+    let p = history[0].len();
+    let diff = |a: usize, j: usize| history[a + 1][j] - history[a][j];
+    let mut g = faer::Mat::<f64>::zeros(k, k);
+    for a in 0..k {
+        for b in 0..=a {
+            let v: f64 = alive.iter().map(|&j| diff(a, j) * diff(b, j)).sum();
+            g[(a, b)] = v;
+            g[(b, a)] = v;
+        }
+    }
+    let scale = (0..k).map(|a| g[(a, a)]).fold(0.0_f64, f64::max);
+    if scale <= 0.0 || !scale.is_finite() {
+        return None;
+    }
+    for a in 0..k {
+        g[(a, a)] += 1e-12 * scale;
+    }
+    use faer::linalg::solvers::Solve;
+    let z = g.llt(faer::Side::Lower).ok()?.solve(faer::Col::<f64>::ones(k));
+    let total: f64 = z.iter().sum();
+    let w: Vec<f64> = z.iter().map(|v| v / total).collect();
+    if w.iter().any(|v| !v.is_finite()) {
+        return None;
+    }
+    let mut xe = vec![0.0; p];
+    for &j in alive {
+        xe[j] = (0..k).map(|a| w[a] * history[a + 1][j]).sum();
+    }
+    Some(xe)
+}
+
 impl CoordinateDescent {
     /// Validates a configuration.
     ///
@@ -133,6 +193,9 @@ impl CoordinateDescent {
         }
         if config.gap_every == 0 {
             return Err(DlnError::invalid("gap_every", 0, "at least 1"));
+        }
+        if config.anderson > 20 {
+            return Err(DlnError::invalid("anderson", config.anderson, "a window of 0 to 20"));
         }
         Ok(Self { config })
     }
@@ -178,23 +241,43 @@ impl CoordinateDescent {
         let threshold = cfg.tol * problem.yy().max(f64::MIN_POSITIVE);
         let mut gap = f64::INFINITY;
         let mut sweeps = 0;
+        // Hoisted out of the sweeps: the diagonal and the column slices of M.
+        let diag: Vec<f64> = (0..p).map(|j| m[(j, j)]).collect();
+        let cols: Vec<&[f64]> = (0..p).map(|j| problem.gram_col(j)).collect();
+        let window = if cfg.nonneg { 0 } else { cfg.anderson };
+        let mut history: Vec<Vec<f64>> = Vec::with_capacity(window + 1);
+        if window > 0 {
+            history.push(x.clone());
+        }
         while sweeps < cfg.max_sweeps {
             for &j in &alive {
-                let mjj = m[(j, j)];
+                let mjj = diag[j];
                 let z = x[j] + c[j] / mjj;
                 let t = lambda / mjj;
                 let new =
                     if cfg.nonneg { (z - t).max(0.0) } else { z.signum() * (z.abs() - t).max(0.0) };
                 let delta = new - x[j];
                 if delta != 0.0 {
-                    let col = problem.gram_col(j);
-                    for (ci, mi) in c.iter_mut().zip(col) {
+                    for (ci, mi) in c.iter_mut().zip(cols[j]) {
                         *ci -= mi * delta;
                     }
                     x[j] = new;
                 }
             }
             sweeps += 1;
+            if window > 0 {
+                history.push(x.clone());
+                if history.len() == window + 1 {
+                    if let Some(xe) = extrapolate(&history, &alive)
+                        && objective(problem, &xe, lambda) < objective(problem, &x, lambda)
+                    {
+                        x = xe;
+                        c = problem.correlations(&x);
+                    }
+                    history.clear();
+                    history.push(x.clone());
+                }
+            }
             if sweeps % cfg.gap_every == 0 || sweeps == cfg.max_sweeps {
                 // Fresh correlations, so that rounding does not accumulate over sweeps.
                 let mx = problem.gram_times(&x);
@@ -227,6 +310,11 @@ impl CoordinateDescent {
                         }
                         !safe_zero
                     });
+                    if window > 0 && history.last().is_some_and(|h| h != &x) {
+                        // Coordinates were set to zero: restart the extrapolation window.
+                        history.clear();
+                        history.push(x.clone());
+                    }
                 }
             }
         }
@@ -280,6 +368,24 @@ mod tests {
         let fit = cd.solve(&p, 0.5, None).unwrap();
         assert_eq!(fit.x, vec![2.5, 1.5, 0.0]);
         assert!(p.kkt_violation_nonneg(&fit.x, 0.5) < 1e-15);
+    }
+
+    #[test]
+    fn anderson_extrapolation_saves_sweeps_on_a_correlated_design() {
+        // M = [[1, 0.99], [0.99, 1]]: plain cyclic descent contracts by about 0.98 per sweep.
+        let m = megavolt_core::linalg::mat_from_rows(&[&[1.0, 0.99], &[0.99, 1.0]]);
+        let p = Problem::from_gram(m, vec![1.0, 0.5]).unwrap();
+        let run = |anderson| {
+            let cfg = CdConfig { tol: 1e-12, max_sweeps: 100_000, anderson, ..CdConfig::default() };
+            CoordinateDescent::new(cfg).unwrap().solve(&p, 0.01, None).unwrap()
+        };
+        let (plain, fast) = (run(0), run(5));
+        assert!(fast.sweeps * 4 < plain.sweeps, "{} vs {}", fast.sweeps, plain.sweeps);
+        // Both within the tolerance: the exact solution has both coordinates active,
+        // x = M^{-1} (r - lambda s) with s = (1, -1) or (1, 1) by the signs found.
+        assert!(fast.gap <= 1e-12 * p.yy() && plain.gap <= 1e-12 * p.yy());
+        assert!(p.kkt_violation(&fast.x, 0.01) < 1e-5);
+        assert!(CoordinateDescent::new(CdConfig { anderson: 21, ..CdConfig::default() }).is_err());
     }
 
     #[test]

@@ -2,9 +2,10 @@
 //!
 //! [`crate::Problem`] stores `M = X^T X / n` (`p x p`): right for `p` up to a few thousand and
 //! for every solver of the crate. When `p >> n`, [`Design`] keeps the `n x p` design instead
-//! and [`crate::Lars::path_design`] computes each Gram entry it needs (`O(n)` each) and each
-//! equiangular direction's correlations (`O(n p)` per knot), as in Efron et al. (2004, §2):
-//! no `O(n p^2)` precomputation and no `p^2` storage.
+//! and [`crate::Lars::path_design`] computes each Gram entry it needs (`O(n)` each) and, per
+//! knot, the correlations of the columns that a safe bound cannot rule out (`O(n)` each, at
+//! most `O(n p)`), as in Efron et al. (2004, §2): no `O(n p^2)` precomputation and no `p^2`
+//! storage.
 //!
 //! # References
 //! - B. Efron, T. Hastie, I. Johnstone, R. Tibshirani, *Least angle regression*, Ann. Statist.
@@ -44,7 +45,8 @@ impl Design {
     /// Copies a design `x` (`n x p`, one sample per row) and response `y` (length `n`).
     ///
     /// # Errors
-    /// [`DlnError::InvalidParameter`] for a non-finite entry or `n = 0`.
+    /// [`DlnError::InvalidParameter`] for a non-finite entry, `n = 0`, or data whose products
+    /// `X^T y` or `|X_j|^2` overflow or underflow (see [`crate::Problem::from_design`]).
     ///
     /// # Panics
     /// If `y.len() != x.nrows()`.
@@ -69,15 +71,61 @@ impl Design {
             LossScaling::Sum => 1.0,
         };
         let x = x.to_owned();
-        let dot = |a: &[f64], b: &[f64]| -> f64 { a.iter().zip(b).map(|(u, v)| u * v).sum() };
-        let corr = (0..p).map(|j| weight * dot(x.col_as_slice(j), y)).collect();
-        let sq_norms = (0..p).map(|j| weight * dot(x.col_as_slice(j), x.col_as_slice(j))).collect();
+        let mut corr = vec![0.0; p];
+        faer::linalg::matmul::matmul(
+            faer::MatMut::from_column_major_slice_mut(&mut corr, p, 1),
+            faer::Accum::Replace,
+            x.transpose(),
+            MatRef::from_column_major_slice(y, n, 1),
+            weight,
+            faer::Par::Seq,
+        );
+        let sq_norms: Vec<f64> = (0..p).map(|j| weight * x.col(j).squared_norm_l2()).collect();
+        if corr.iter().chain(&sq_norms).any(|v| !v.is_finite()) {
+            return Err(crate::problem::overflow(x.as_ref(), y));
+        }
+        let yy = weight * y.iter().map(|v| v * v).sum::<f64>();
+        crate::problem::check_moments(x.as_ref(), y, |j| sq_norms[j], yy)?;
         Ok(Self { x, y: y.to_vec(), corr, sq_norms, weight })
     }
 
     /// Number of features `p`.
     pub fn dim(&self) -> usize {
         self.x.ncols()
+    }
+
+    /// Number of samples `n`.
+    pub fn n_samples(&self) -> usize {
+        self.x.nrows()
+    }
+
+    /// The design `X` (`n x p`).
+    pub fn x(&self) -> MatRef<'_, f64> {
+        self.x.as_ref()
+    }
+
+    /// The weight `w` of the loss `w |y - X x|^2 / 2`: `1/n` or `1`.
+    pub fn weight(&self) -> f64 {
+        self.weight
+    }
+
+    /// Column `j` of `X`.
+    pub(crate) fn column(&self, j: usize) -> &[f64] {
+        self.x.col_as_slice(j)
+    }
+
+    /// The response `y`.
+    pub fn response(&self) -> &[f64] {
+        &self.y
+    }
+
+    /// `M_jj = w |X_j|^2`.
+    ///
+    /// # Panics
+    /// If `j >= p`.
+    #[track_caller]
+    pub fn sq_norm(&self, j: usize) -> f64 {
+        self.sq_norms[j]
     }
 
     /// `r = w X^T y`.
@@ -116,11 +164,6 @@ impl Design {
         u
     }
 
-    /// `M_{:,A} d = w X^T X_A d`.
-    pub(crate) fn active_combination(&self, active: &[usize], d: &[f64]) -> Vec<f64> {
-        self.xt_times(&self.combine(active, d))
-    }
-
     /// Residual correlations `c = w X^T (y - X x)`.
     ///
     /// # Panics
@@ -142,14 +185,6 @@ impl Design {
     /// If `x.len() != p`.
     #[track_caller]
     pub fn kkt_violation(&self, x: &[f64], lambda: f64) -> f64 {
-        let c = self.correlations(x);
-        x.iter().zip(&c).fold(0.0, |m: f64, (&xj, &cj)| {
-            let v = if xj == 0.0 {
-                (cj.abs() - lambda).max(0.0)
-            } else {
-                (cj - lambda * xj.signum()).abs()
-            };
-            m.max(v)
-        })
+        crate::problem::kkt_violation_from_correlations(x, &self.correlations(x), lambda)
     }
 }

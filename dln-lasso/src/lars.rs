@@ -34,6 +34,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::chol::Cholesky;
 use crate::design::Design;
+use crate::engine::{DesignEngine, Engine, GramEngine};
 use crate::error::{DlnError, Result, non_negative, positive};
 use crate::problem::Problem;
 
@@ -44,59 +45,6 @@ const DENOM_TOL: f64 = 1e-10;
 /// Entry events below `LAMBDA_FLOOR * lambda_max` are below the rounding level of the
 /// correlations and are not resolved (see [`Lars::path`]).
 const LAMBDA_FLOOR: f64 = 1e-12;
-
-/// What LARS needs to know about `M` and `r`.
-trait GramOracle {
-    fn dim(&self) -> usize;
-    fn corr(&self) -> &[f64];
-    fn entry(&self, i: usize, j: usize) -> f64;
-    /// `M_{:,A} d`.
-    fn active_combination(&self, active: &[usize], d: &[f64]) -> Vec<f64>;
-    /// `r - M x`.
-    fn correlations(&self, x: &[f64]) -> Vec<f64>;
-}
-
-impl GramOracle for Problem {
-    fn dim(&self) -> usize {
-        Problem::dim(self)
-    }
-    fn corr(&self) -> &[f64] {
-        Problem::corr(self)
-    }
-    fn entry(&self, i: usize, j: usize) -> f64 {
-        self.gram()[(i, j)]
-    }
-    fn active_combination(&self, active: &[usize], d: &[f64]) -> Vec<f64> {
-        let mut a = vec![0.0; Problem::dim(self)];
-        for (&j, &dk) in active.iter().zip(d) {
-            for (ai, mi) in a.iter_mut().zip(self.gram_col(j)) {
-                *ai += mi * dk;
-            }
-        }
-        a
-    }
-    fn correlations(&self, x: &[f64]) -> Vec<f64> {
-        Problem::correlations(self, x)
-    }
-}
-
-impl GramOracle for Design {
-    fn dim(&self) -> usize {
-        Design::dim(self)
-    }
-    fn corr(&self) -> &[f64] {
-        Design::corr(self)
-    }
-    fn entry(&self, i: usize, j: usize) -> f64 {
-        self.gram_entry(i, j)
-    }
-    fn active_combination(&self, active: &[usize], d: &[f64]) -> Vec<f64> {
-        Design::active_combination(self, active, d)
-    }
-    fn correlations(&self, x: &[f64]) -> Vec<f64> {
-        Design::correlations(self, x)
-    }
-}
 
 /// Which path LARS computes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
@@ -233,31 +181,76 @@ impl Lars {
     /// [`LassoPath::is_complete`] `false` (and a `log` warning).
     ///
     /// # Errors
-    /// [`DlnError::NonFinite`] if a coefficient becomes non-finite (a numerically singular
-    /// active Gram matrix that passed the collinearity test).
+    /// [`DlnError::NonFinite`] if `lambda_max`, a coefficient, a direction or a correlation
+    /// becomes NaN or infinite (a numerically singular active Gram matrix that passed the
+    /// collinearity test, or entries so large that products overflow): `step` is the index
+    /// of the knot being computed and `time` the `lambda` reached.
     pub fn path(&self, problem: &Problem) -> Result<LassoPath> {
-        self.path_with(problem)
+        self.path_with(&mut GramEngine::new(problem))
     }
 
-    /// As [`Lars::path`], from a design kept as `(X, y)`: Gram entries are computed when a
-    /// variable enters (`O(n k)`) and correlations once per knot (`O(n p)`), without forming
-    /// `M`. The knots are those of [`Lars::path`] up to rounding.
+    /// As [`Lars::path`], from a design kept as `(X, y)`, without forming `M`: Gram entries
+    /// are computed when a variable enters (`O(n k)`), and at each knot the correlations of
+    /// the inactive columns that a safe bound cannot rule out (`O(n)` each; a full pass over
+    /// `X`, `O(n p)`, when many columns are candidates). Screening does not change the result:
+    /// the path is the same, bit for bit, as if every column were evaluated at every knot,
+    /// and the knots are those of [`Lars::path`] up to rounding.
     ///
     /// # Errors
     /// As [`Lars::path`].
     pub fn path_design(&self, design: &Design) -> Result<LassoPath> {
-        self.path_with(design)
+        self.path_with(&mut DesignEngine::new(design))
     }
 
-    fn path_with<G: GramOracle>(&self, problem: &G) -> Result<LassoPath> {
+    /// The path of the regression `(x, y)` (`x` is `n x p`, one sample per row), in the form
+    /// that costs less: the Gram form [`Lars::path`] when `p <= n` (forming `M` costs `n p^2`
+    /// once, then `O(p |A|)` per knot), the design form [`Lars::path_design`] when `p > n`
+    /// (no `p x p` matrix; at most one pass over `X`, `O(n p)`, per knot). This is the rule of
+    /// scikit-learn's `lars_path(Gram = "auto")`. Both forms give the same knots up to
+    /// rounding.
+    ///
+    /// # Errors
+    /// [`DlnError::InvalidParameter`] for non-finite data or `n = 0`; otherwise as
+    /// [`Lars::path`].
+    ///
+    /// # Panics
+    /// If `y.len() != x.nrows()`.
+    ///
+    /// # Example
+    /// ```
+    /// use dln_lasso::{Lars, LarsConfig, LossScaling};
+    /// use faer::Mat;
+    ///
+    /// // p = 6 > n = 4: the design form is used.
+    /// let x = Mat::from_fn(4, 6, |i, j| ((i * 7 + j * 3) % 5) as f64 - 2.0);
+    /// let y = vec![1.0, -2.0, 0.5, 3.0];
+    /// let path = Lars::new(LarsConfig::default())?.path_from_design(x.as_ref(), &y, LossScaling::Mean)?;
+    /// assert!(path.is_complete());
+    /// # Ok::<(), dln_lasso::DlnError>(())
+    /// ```
+    #[track_caller]
+    pub fn path_from_design(
+        &self,
+        x: faer::MatRef<'_, f64>,
+        y: &[f64],
+        scaling: crate::LossScaling,
+    ) -> Result<LassoPath> {
+        if x.ncols() <= x.nrows() {
+            self.path(&Problem::from_design(x, y, scaling)?)
+        } else {
+            self.path_design(&Design::new(x, y, scaling)?)
+        }
+    }
+
+    pub(crate) fn path_with<E: Engine>(&self, problem: &mut E) -> Result<LassoPath> {
         let cfg = &self.config;
         let p = problem.dim();
-        let r = problem.corr();
+        let r = problem.corr().to_vec();
         let lasso = cfg.method == LarsMethod::Lasso;
         let sign_ok = |c: f64| !cfg.positive || c > 0.0;
 
         let mut x = vec![0.0; p];
-        let mut c = r.to_vec();
+        let c = &r;
         let mut lambda = c.iter().filter(|v| sign_ok(**v)).fold(0.0_f64, |a, v| a.max(v.abs()));
         let lambda_max = lambda;
         let mut path = LassoPath {
@@ -267,6 +260,9 @@ impl Lars {
             events: vec![],
             method: cfg.method,
         };
+        if !lambda.is_finite() {
+            return Err(DlnError::NonFinite { step: 0, time: lambda });
+        }
         if lambda <= cfg.lambda_min {
             path.push(cfg.lambda_min.max(lambda), x, vec![], PathEvent::End);
             return Ok(path);
@@ -275,6 +271,9 @@ impl Lars {
         let mut active: Vec<usize> = Vec::new();
         let mut signs: Vec<f64> = Vec::new();
         let mut chol = Cholesky::default();
+        let mut d: Vec<f64> = Vec::new();
+        let mut xa: Vec<f64> = Vec::new();
+        let mut gram_col: Vec<f64> = Vec::new();
         let mut blocked: Vec<usize> = Vec::new();
         let mut just_left: Option<usize> = None;
         let mut is_active = vec![false; p];
@@ -292,60 +291,68 @@ impl Lars {
             &mut signs,
             &mut chol,
             &mut is_active,
+            &mut gram_col,
         );
         path.push(lambda, x.clone(), active.clone(), first);
 
         for _ in 0..cfg.max_iters {
             // Direction: decreasing lambda by gamma adds gamma * d to x_A.
-            let mut d = signs.clone();
+            d.clear();
+            d.extend_from_slice(&signs);
             chol.solve(&mut d);
-            let a = problem.active_combination(&active, &d);
+            problem.direction(&active, &d);
 
             // Candidate events, as step lengths gamma = lambda - lambda'. Events below the
             // rounding level of the correlations are not resolved: the path ends there.
-            let mut best = (lambda - cfg.lambda_min, PathEvent::End);
-            let floor = LAMBDA_FLOOR * lambda_max;
-            for j in 0..p {
-                if is_active[j] || blocked.contains(&j) {
-                    continue;
-                }
-                // A correlation that moves with the common one to within DENOM_TOL is taken as
-                // moving with it (a column in the span of the active ones, up to rounding): it
-                // could at most exceed lambda by DENOM_TOL * (lambda_max - lambda).
-                let upper =
-                    (1.0 - a[j] > DENOM_TOL).then(|| (lambda - c[j]).max(0.0) / (1.0 - a[j]));
-                let lower = (1.0 + a[j] > DENOM_TOL && !cfg.positive)
-                    .then(|| (lambda + c[j]).max(0.0) / (1.0 + a[j]));
-                let back = just_left == Some(j);
-                if let Some(g) = upper.filter(|_| !(back && c[j] > 0.0))
-                    && g < best.0
-                    && lambda - g > floor
-                {
-                    best = (g, PathEvent::Enter { var: j, sign: 1.0 });
-                }
-                if let Some(g) = lower.filter(|_| !(back && c[j] < 0.0))
-                    && g < best.0
-                    && lambda - g > floor
-                {
-                    best = (g, PathEvent::Enter { var: j, sign: -1.0 });
-                }
-            }
+            let end = lambda - cfg.lambda_min;
+            let mut exit = (end, PathEvent::End);
             if lasso {
                 for (k, &j) in active.iter().enumerate() {
                     if x[j] != 0.0 && x[j] * d[k] < 0.0 {
                         let g = -x[j] / d[k];
-                        if g < best.0 {
-                            best = (g, PathEvent::Leave { var: j });
+                        if g < exit.0 {
+                            exit = (g, PathEvent::Leave { var: j });
                         }
                     }
                 }
+            }
+            let floor = LAMBDA_FLOOR * lambda_max;
+            let skip = |j: usize| is_active[j] || blocked.contains(&j);
+            let entry = |j: usize, cj: f64, aj: f64| -> Option<(f64, PathEvent)> {
+                // A correlation that moves with the common one to within DENOM_TOL is taken as
+                // moving with it (a column in the span of the active ones, up to rounding): it
+                // could at most exceed lambda by DENOM_TOL * (lambda_max - lambda).
+                let back = just_left == Some(j);
+                let upper = (1.0 - aj > DENOM_TOL && !(back && cj > 0.0))
+                    .then(|| (lambda - cj).max(0.0) / (1.0 - aj))
+                    .filter(|g| lambda - g > floor);
+                let lower = (1.0 + aj > DENOM_TOL && !cfg.positive && !(back && cj < 0.0))
+                    .then(|| (lambda + cj).max(0.0) / (1.0 + aj))
+                    .filter(|g| lambda - g > floor);
+                match (upper, lower) {
+                    (Some(u), Some(l)) if l < u => {
+                        Some((l, PathEvent::Enter { var: j, sign: -1.0 }))
+                    }
+                    (Some(u), _) => Some((u, PathEvent::Enter { var: j, sign: 1.0 })),
+                    (None, Some(l)) => Some((l, PathEvent::Enter { var: j, sign: -1.0 })),
+                    (None, None) => None,
+                }
+            };
+            // Ties: the end of the path before an entry, an entry before an exit, the smallest
+            // index first among entries.
+            let best = match problem.next_entry(lambda, end, exit.0, &skip, &entry) {
+                Some(e) if e.0 < end && e.0 <= exit.0 => e,
+                _ => exit,
+            };
+            if !problem.finite() || d.iter().any(|v| !v.is_finite()) {
+                return Err(DlnError::NonFinite { step: path.lambdas.len(), time: lambda });
             }
             let (gamma, event) = best;
             lambda = (lambda - gamma).max(cfg.lambda_min);
 
             // Coefficients at the new knot, from the closed form of the piece.
-            let mut xa: Vec<f64> =
-                active.iter().zip(&signs).map(|(&j, s)| r[j] - lambda * s).collect();
+            xa.clear();
+            xa.extend(active.iter().zip(&signs).map(|(&j, s)| r[j] - lambda * s));
             chol.solve(&mut xa);
             for (k, &j) in active.iter().enumerate() {
                 if !xa[k].is_finite() {
@@ -356,7 +363,10 @@ impl Lars {
             if let PathEvent::Leave { var } = event {
                 x[var] = 0.0;
             }
-            c = problem.correlations(&x);
+            problem.advance(&active, &x, gamma);
+            if !problem.finite() {
+                return Err(DlnError::NonFinite { step: path.lambdas.len(), time: lambda });
+            }
 
             just_left = None;
             let recorded = match event {
@@ -369,6 +379,7 @@ impl Lars {
                         &mut signs,
                         &mut chol,
                         &mut is_active,
+                        &mut gram_col,
                     );
                     match e {
                         PathEvent::Blocked { var, .. } => blocked.push(var),
@@ -382,6 +393,7 @@ impl Lars {
                     active.remove(k);
                     signs.remove(k);
                     chol.remove(k);
+                    problem.deactivate(k);
                     is_active[var] = false;
                     blocked.clear();
                     just_left = Some(var);
@@ -404,19 +416,21 @@ impl Lars {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn try_enter<G: GramOracle>(
+    fn try_enter<E: Engine>(
         &self,
-        m: &G,
+        m: &mut E,
         var: usize,
         sign: f64,
         active: &mut Vec<usize>,
         signs: &mut Vec<f64>,
         chol: &mut Cholesky,
         is_active: &mut [bool],
+        col: &mut Vec<f64>,
     ) -> PathEvent {
-        let col: Vec<f64> = active.iter().map(|&j| m.entry(j, var)).collect();
-        match chol.try_push(&col, m.entry(var, var), self.config.collinearity_tol) {
+        let diag = m.gram_column(active, var, col);
+        match chol.try_push(col, diag, self.config.collinearity_tol) {
             Ok(()) => {
+                m.activate(var);
                 active.push(var);
                 signs.push(sign);
                 is_active[var] = true;
@@ -489,26 +503,60 @@ impl LassoPath {
         out
     }
 
-    /// The path at any `lambda`: linear interpolation between the enclosing knots (exact, the
-    /// path being piecewise linear); `0` above the first knot; the last coefficients below the
-    /// last knot.
-    pub fn at(&self, lambda: f64) -> Vec<f64> {
+    /// The path at `lambda`: linear interpolation between the enclosing knots (exact, the
+    /// path being piecewise linear); `0` at and above the first knot (including
+    /// `lambda = +inf`, the limit of the lasso).
+    ///
+    /// # Errors
+    /// [`DlnError::InvalidParameter`] naming `lambda` if it is NaN, negative, or below the
+    /// last knot (where the path was not computed: `lambda_min > 0`, or a path stopped by
+    /// `max_iters`).
+    ///
+    /// # Example
+    /// ```
+    /// use dln_lasso::{Problem, lasso_path};
+    /// use faer::Mat;
+    ///
+    /// let path = lasso_path(&Problem::from_gram(Mat::identity(2, 2), vec![3.0, -1.0])?)?;
+    /// assert_eq!(path.try_at(2.0)?, vec![1.0, 0.0]);
+    /// assert_eq!(path.try_at(f64::INFINITY)?, vec![0.0, 0.0]);
+    /// assert!(path.try_at(f64::NAN).is_err() && path.try_at(-1.0).is_err());
+    /// # Ok::<(), dln_lasso::DlnError>(())
+    /// ```
+    pub fn try_at(&self, lambda: f64) -> Result<Vec<f64>> {
         let k = self.lambdas.len();
+        let last = self.lambdas[k - 1];
+        if lambda.is_nan() || lambda < 0.0 {
+            return Err(DlnError::invalid("lambda", lambda, "a number >= 0"));
+        }
+        if lambda < last {
+            return Err(DlnError::invalid(
+                "lambda",
+                format!("{lambda:e} (the path ends at {last:e})"),
+                "a value within the computed path",
+            ));
+        }
         if lambda >= self.lambdas[0] {
-            return vec![0.0; self.coefs[0].len()];
+            return Ok(vec![0.0; self.coefs[0].len()]);
         }
         for i in 1..k {
             let (l0, l1) = (self.lambdas[i - 1], self.lambdas[i]);
             if lambda >= l1 && l0 > l1 {
                 let w = (l0 - lambda) / (l0 - l1);
-                return self.coefs[i - 1]
+                return Ok(self.coefs[i - 1]
                     .iter()
                     .zip(&self.coefs[i])
                     .map(|(a, b)| a + w * (b - a))
-                    .collect();
+                    .collect());
             }
         }
-        self.coefs[k - 1].clone()
+        Ok(self.coefs[k - 1].clone())
+    }
+
+    /// As [`LassoPath::try_at`], with NaN coefficients where the path is not defined (NaN or
+    /// negative `lambda`, or `lambda` below the last knot) instead of an error.
+    pub fn at(&self, lambda: f64) -> Vec<f64> {
+        self.try_at(lambda).unwrap_or_else(|_| vec![f64::NAN; self.coefs[0].len()])
     }
 
     /// `|x|_1` at each knot.
@@ -630,6 +678,38 @@ mod tests {
     }
 
     #[test]
+    fn screening_does_not_change_the_design_path() {
+        // Every evaluated correlation is the same product whether a knot screens or makes a
+        // full pass, so the two paths are bit-identical.
+        let data = crate::synthetic::SparseRegression {
+            n_train: 200,
+            n_test: 1,
+            p: 1000,
+            k: 10,
+            rho: 0.5,
+            ..Default::default()
+        };
+        let s = data.generate(megavolt_core::Seed::new(3)).unwrap();
+        let design = Design::new(s.train.x.as_ref(), &s.train.y, crate::LossScaling::Mean).unwrap();
+        // Up to 100 events for 200 samples, as far as the benchmarks go (later the equicorrelation
+        // set fills the sample space and every column becomes a candidate).
+        let lars = Lars::new(LarsConfig { max_iters: 100, ..LarsConfig::default() }).unwrap();
+        let mut screened = crate::engine::DesignEngine::new(&design);
+        let a = lars.path_with(&mut screened).unwrap();
+        let (passes, evaluations) = screened.work();
+        let mut full = crate::engine::DesignEngine::new(&design).unscreened();
+        let b = lars.path_with(&mut full).unwrap();
+        assert_eq!(a, b);
+        // Screening did its job: fewer column products than a pass per knot.
+        let knots = a.n_knots();
+        eprintln!("{knots} knots, {passes} passes, {evaluations} evaluations");
+        assert!(passes * 1000 + evaluations < knots * 1000 / 2, "{passes} passes, {evaluations}");
+        for (l, x) in a.lambdas().iter().zip(a.coefs()) {
+            assert!(design.kkt_violation(x, *l) < 1e-9);
+        }
+    }
+
+    #[test]
     fn correlated_design_with_more_features_than_samples() {
         let data = crate::synthetic::SparseRegression {
             n_train: 60,
@@ -660,6 +740,92 @@ mod tests {
         assert!(!short.is_complete());
         assert_eq!(short.n_knots(), 2);
         assert!(lasso_path(&p).unwrap().is_complete());
+    }
+
+    #[test]
+    fn evaluation_outside_the_path_is_rejected() {
+        let p = Problem::from_gram(Mat::identity(3, 3), vec![3.0, 2.0, -1.0]).unwrap();
+        let path = lasso_path(&p).unwrap();
+        for bad in [f64::NAN, -1e-300, -1.0, f64::NEG_INFINITY] {
+            let e = path.try_at(bad).unwrap_err();
+            assert!(matches!(e, DlnError::InvalidParameter { name: "lambda", .. }), "{e}");
+            assert!(path.at(bad).iter().all(|v| v.is_nan()));
+        }
+        // lambda = +inf is the limit of the lasso: zero. lambda = 0: least squares.
+        assert_eq!(path.try_at(f64::INFINITY).unwrap(), vec![0.0; 3]);
+        assert_eq!(path.try_at(0.0).unwrap(), vec![3.0, 2.0, -1.0]);
+        // A path stopped at lambda_min = 1.5 (or by max_iters) is not known below its end.
+        let cut = Lars::new(LarsConfig { lambda_min: 1.5, ..LarsConfig::default() })
+            .unwrap()
+            .path(&p)
+            .unwrap();
+        assert_eq!(cut.try_at(1.5).unwrap(), vec![1.5, 0.5, 0.0]);
+        assert!(cut.try_at(1.0).is_err());
+        let short = Lars::new(LarsConfig { max_iters: 1, ..LarsConfig::default() })
+            .unwrap()
+            .path(&p)
+            .unwrap();
+        assert!(short.try_at(2.5).is_ok() && short.try_at(1.0).is_err());
+    }
+
+    #[test]
+    fn overflowing_data_is_rejected_and_large_data_scales() {
+        // Entries of 1e300: X^T X overflows. Both forms refuse the data, naming it.
+        let x =
+            megavolt_core::linalg::mat_from_rows(&[&[1e300, 0.0], &[0.0, 2e300], &[1e300, 1e300]]);
+        let y = [1e300, -1e300, 0.5e300];
+        for e in [
+            Problem::from_design(x.as_ref(), &y, crate::LossScaling::Mean).unwrap_err(),
+            Design::new(x.as_ref(), &y, crate::LossScaling::Mean).unwrap_err(),
+        ] {
+            assert!(matches!(e, DlnError::InvalidParameter { name: "x, y", .. }), "{e}");
+        }
+        // Entries of 1e-200: X^T X underflows to zero, which would give a zero path.
+        let tiny = Mat::from_fn(3, 2, |i, j| 1e-200 * (1.0 + (i + j) as f64));
+        let yt = [1e-200, -1e-200, 3e-200];
+        for e in [
+            Problem::from_design(tiny.as_ref(), &yt, crate::LossScaling::Mean).unwrap_err(),
+            Design::new(tiny.as_ref(), &yt, crate::LossScaling::Mean).unwrap_err(),
+        ] {
+            assert!(matches!(e, DlnError::InvalidParameter { name: "x, y", .. }), "{e}");
+            assert!(e.to_string().contains("underflow"), "{e}");
+        }
+        // Entries of 1e150: representable. The path of (a X, a y) has the knots of (X, y)
+        // times a^2 and the same coefficients (exact in binary scaling by a power of two).
+        let a = 2f64.powi(500);
+        let small = megavolt_core::linalg::mat_from_rows(&[&[1.0, 0.0], &[0.0, 2.0], &[1.0, 1.0]]);
+        let ys = [1.0, -1.0, 0.5];
+        let big = Mat::from_fn(3, 2, |i, j| a * small[(i, j)]);
+        let yb: Vec<f64> = ys.iter().map(|v| a * v).collect();
+        let lars = Lars::new(LarsConfig::default()).unwrap();
+        let ps = lars.path_from_design(small.as_ref(), &ys, crate::LossScaling::Mean).unwrap();
+        for pb in [
+            lars.path_from_design(big.as_ref(), &yb, crate::LossScaling::Mean).unwrap(),
+            lars.path_design(&Design::new(big.as_ref(), &yb, crate::LossScaling::Mean).unwrap())
+                .unwrap(),
+        ] {
+            assert_eq!(pb.n_knots(), ps.n_knots());
+            for (u, v) in pb.lambdas().iter().zip(ps.lambdas()) {
+                assert!((u / (a * a) - v).abs() <= 4.0 * f64::EPSILON * v.abs(), "{u} {v}");
+            }
+            for (u, v) in pb.coefs().iter().flatten().zip(ps.coefs().iter().flatten()) {
+                assert!((u - v).abs() <= 1e-14 * v.abs().max(1.0), "{u} {v}");
+            }
+        }
+    }
+
+    #[test]
+    fn overflow_inside_the_path_is_a_typed_error() {
+        // A valid quadratic whose least-squares end point 2 (r_0, r_1) = (3.4e308, -3.4e308)
+        // is beyond the largest double: the path stops with an error naming where.
+        let m = megavolt_core::linalg::mat_from_rows(&[&[1.0, 0.5], &[0.5, 1.0]]);
+        let p = Problem::from_gram(m, vec![1.7e308, -1.7e308]).unwrap();
+        match lasso_path(&p) {
+            Err(DlnError::NonFinite { step, time }) => {
+                assert!(step >= 1 && time.is_finite() && time >= 0.0, "{step} {time}");
+            }
+            other => panic!("expected a non-finite error, got {other:?}"),
+        }
     }
 
     #[test]

@@ -40,6 +40,7 @@ pub mod cd;
 mod chol;
 pub mod data;
 pub mod design;
+mod engine;
 pub mod error;
 pub mod exact;
 pub mod experiments;

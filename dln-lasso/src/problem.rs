@@ -20,6 +20,48 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{DlnError, Result};
 
+/// The error for data whose second moments overflow.
+pub(crate) fn overflow(x: MatRef<'_, f64>, y: &[f64]) -> DlnError {
+    let largest = megavolt_core::linalg::max_abs(x).max(y.iter().fold(0.0, |m, v| m.max(v.abs())));
+    DlnError::invalid(
+        "x, y",
+        format!("entries up to {largest:e}, whose products overflow"),
+        "data with finite second moments X^T X and X^T y (rescale the data)",
+    )
+}
+
+/// Checks that the second moments of the data are finite and, for non-zero columns and a
+/// non-zero response, in the normal range of doubles: `diag(j)` is `w |X_j|^2` and `yy` is
+/// `w |y|^2`. Below the normal range the products lose their precision (entries below about
+/// `1e-154`), and an underflow to zero would silently give a zero path.
+pub(crate) fn check_moments(
+    x: MatRef<'_, f64>,
+    y: &[f64],
+    diag: impl Fn(usize) -> f64,
+    yy: f64,
+) -> Result<()> {
+    let y_nonzero = y.iter().any(|v| *v != 0.0);
+    let mut tiny = y_nonzero && yy < f64::MIN_POSITIVE;
+    for j in 0..x.ncols() {
+        let col_nonzero = (0..x.nrows()).any(|i| x[(i, j)] != 0.0);
+        tiny |= col_nonzero && diag(j) < f64::MIN_POSITIVE;
+    }
+    if tiny {
+        let smallest = (0..x.ncols())
+            .flat_map(|j| (0..x.nrows()).map(move |i| (i, j)))
+            .map(|(i, j)| x[(i, j)].abs())
+            .chain(y.iter().map(|v| v.abs()))
+            .filter(|v| *v > 0.0)
+            .fold(f64::INFINITY, f64::min);
+        return Err(DlnError::invalid(
+            "x, y",
+            format!("entries as small as {smallest:e}, whose products underflow"),
+            "data with second moments in the normal range of doubles (rescale the data)",
+        ));
+    }
+    Ok(())
+}
+
 /// How a design `(X, y)` is turned into the quadratic loss.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 pub enum LossScaling {
@@ -65,7 +107,11 @@ impl Problem {
     /// unpenalised intercept is wanted.
     ///
     /// # Errors
-    /// [`DlnError::InvalidParameter`] if `x` or `y` has a non-finite entry or `n = 0`.
+    /// [`DlnError::InvalidParameter`] if `x` or `y` has a non-finite entry, if `n = 0`, or if
+    /// the products `X^T X` or `X^T y` overflow (entries beyond about `1e154`) or underflow
+    /// (a non-zero column or response of squared norm below `f64::MIN_POSITIVE`). Rescale
+    /// such data: the path of `(a X, b y)` is that of `(X, y)` with knots times `a b` and
+    /// coefficients times `b / a`.
     ///
     /// # Panics
     /// If `y.len() != x.nrows()`.
@@ -109,8 +155,16 @@ impl Problem {
                 gram[(j, i)] = v;
             }
         }
-        let corr = (0..p).map(|j| w * (0..n).map(|i| x[(i, j)] * y[i]).sum::<f64>()).collect();
+        let corr: Vec<f64> =
+            (0..p).map(|j| w * (0..n).map(|i| x[(i, j)] * y[i]).sum::<f64>()).collect();
         let yy = w * y.iter().map(|v| v * v).sum::<f64>();
+        if !megavolt_core::linalg::all_finite(gram.as_ref())
+            || !yy.is_finite()
+            || corr.iter().any(|v| !v.is_finite())
+        {
+            return Err(overflow(x, y));
+        }
+        check_moments(x, y, |j| gram[(j, j)], yy)?;
         Ok(Self { gram, corr, yy, n_samples: Some(n), scaling })
     }
 
@@ -319,15 +373,7 @@ impl Problem {
     /// If `x.len() != p`.
     #[track_caller]
     pub fn kkt_violation(&self, x: &[f64], lambda: f64) -> f64 {
-        let c = self.correlations(x);
-        x.iter().zip(&c).fold(0.0, |m: f64, (&xj, &cj)| {
-            let v = if xj == 0.0 {
-                (cj.abs() - lambda).max(0.0)
-            } else {
-                (cj - lambda * xj.signum()).abs()
-            };
-            m.max(v)
-        })
+        kkt_violation_from_correlations(x, &self.correlations(x), lambda)
     }
 
     /// KKT violation for the non-negative lasso `min l(x) + lambda sum x` over `x >= 0`:
@@ -378,6 +424,19 @@ impl Problem {
         let t = if cmax > lambda { lambda / cmax } else { 1.0 };
         0.5 * (1.0 + t * t) * q + lambda * l1 - t * (self.yy - rx)
     }
+}
+
+/// The lasso KKT violation of `x` given its correlations `c = X^T (y - X x)` (scaled like the
+/// loss): see [`Problem::kkt_violation`].
+pub(crate) fn kkt_violation_from_correlations(x: &[f64], c: &[f64], lambda: f64) -> f64 {
+    x.iter().zip(c).fold(0.0, |m: f64, (&xj, &cj)| {
+        let v = if xj == 0.0 {
+            (cj.abs() - lambda).max(0.0)
+        } else {
+            (cj - lambda * xj.signum()).abs()
+        };
+        m.max(v)
+    })
 }
 
 #[cfg(test)]

@@ -194,7 +194,12 @@ impl SaddleSequence {
     }
 
     /// The limit predictor at rescaled time `s` (piecewise constant, right-continuous).
+    ///
+    /// # Panics
+    /// If `s` is NaN (a time must be ordered against the jump times).
+    #[track_caller]
     pub fn at(&self, s: f64) -> &[f64] {
+        assert!(!s.is_nan(), "SaddleSequence::at: the time s is NaN");
         let k = self.saddles.iter().rposition(|q| q.s <= s).unwrap_or(0);
         &self.saddles[k].x
     }

@@ -50,6 +50,10 @@ impl Experiment for DlnDiabetes {
          the departure exactly."
     }
 
+    fn paper_runtime(&self) -> Option<&'static str> {
+        Some("under 1 s on one core")
+    }
+
     fn run(&self, ctx: &RunContext<'_>) -> Result<ExperimentOutput, ExperimentError> {
         let data = diabetes(Standardization::UnitNorm);
         let problem = data.problem(LossScaling::Mean)?;

@@ -59,6 +59,10 @@ impl Experiment for EarlyStopping {
          its best error earlier."
     }
 
+    fn paper_runtime(&self) -> Option<&'static str> {
+        Some("about 5 s on one core")
+    }
+
     fn run(&self, ctx: &RunContext<'_>) -> Result<ExperimentOutput, ExperimentError> {
         let data_gen = SparseRegression::default();
         let n_seeds = ctx.scale.pick(2, 10);

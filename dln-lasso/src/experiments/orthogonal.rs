@@ -47,6 +47,10 @@ impl Experiment for DlnOrthogonal {
          stiff mirror-coordinate integrator is checked against the exact separable solution."
     }
 
+    fn paper_runtime(&self) -> Option<&'static str> {
+        Some("under 1 s on one core")
+    }
+
     fn run(&self, ctx: &RunContext<'_>) -> Result<ExperimentOutput, ExperimentError> {
         let r = vec![3.0, 2.0, -1.0];
         let problem = Problem::from_gram(Mat::identity(3, 3), r.clone())?;

@@ -41,6 +41,10 @@ impl Experiment for SaddleVsLars {
          separate. The activation times of the simulated flow approach the jump times as log(1/eps) grows."
     }
 
+    fn paper_runtime(&self) -> Option<&'static str> {
+        Some("under 1 s on one core")
+    }
+
     fn run(&self, ctx: &RunContext<'_>) -> Result<ExperimentOutput, ExperimentError> {
         let problem = diabetes(Standardization::UnitNorm).problem(LossScaling::Mean)?;
         let lasso = lasso_path(&problem)?;
