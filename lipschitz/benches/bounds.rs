@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use lipschitz::bounds::{
-    FirstOrderConfig, abs_product, combettes_pesquet, jacobian_interval, lipsdp_first_order,
-    norm_product, seqlip_exhaustive,
+    FirstOrderConfig, abs_product, combettes_pesquet, combettes_pesquet_norm, jacobian_interval,
+    lipsdp_first_order, norm_product, seqlip_exhaustive, split_abs,
 };
 use lipschitz::{
     Domain, ExactConfig, LowerConfig, Norm, ReluNet, exact_lipschitz, exact_lipschitz_1d,
@@ -36,6 +36,12 @@ fn upper(c: &mut Criterion) {
         });
         g.bench_with_input(BenchmarkId::new("jacobian_interval_linf", width), &n, |b, n| {
             b.iter(|| jacobian_interval(black_box(n), Norm::LInf))
+        });
+        g.bench_with_input(BenchmarkId::new("combettes_pesquet_linf", width), &n, |b, n| {
+            b.iter(|| combettes_pesquet_norm(black_box(n), Norm::LInf))
+        });
+        g.bench_with_input(BenchmarkId::new("split_abs_linf", width), &n, |b, n| {
+            b.iter(|| split_abs(black_box(n), Norm::LInf))
         });
     }
     let n = net(&[2, 10, 10, 1]);

@@ -2,8 +2,8 @@
 //! networks.
 //!
 //! A valid (no padding) one-channel convolution `y_j = sum_r k_r x_{j s + r}` is the banded
-//! matrix returned by [`conv1d_matrix`]; [`conv2d_matrix`] does the same for images stored
-//! row-major. Combined with [`MaxPool1d::as_relu_net`](crate::maxpool::MaxPool1d::as_relu_net)
+//! matrix returned by [`conv1d_matrix`] ([`conv1d_multichannel_matrix`] for several channels);
+//! [`conv2d_matrix`] does the same for images stored row-major. Combined with [`MaxPool1d::as_relu_net`](crate::maxpool::MaxPool1d::as_relu_net)
 //! (max-pooling written exactly as ReLU layers, the *explicit* treatment) and
 //! [`ReluNet::compose`](crate::ReluNet::compose), a convolutional network becomes a
 //! [`ReluNet`](crate::ReluNet). The *implicit* treatment keeps the pooling as a black box of
@@ -91,4 +91,66 @@ pub fn conv2d_matrix(
         }
     }
     Ok(m)
+}
+
+/// The `(c_out n_out) x (c_in n_in)` block-Toeplitz matrix of a valid multi-channel 1-D
+/// convolution (cross-correlation) with `stride`:
+///
+/// ```text
+/// y[o][j] = sum_{c < c_in} sum_{r < len} kernels[o][c][r] x[c][j stride + r],
+/// n_out = (n_in - len) / stride + 1,
+/// ```
+///
+/// with inputs and outputs stored channel after channel (`x[c][i]` at index `c n_in + i`).
+/// Block `(o, c)` is [`conv1d_matrix`] of `kernels[o][c]`, so a convolutional layer becomes a
+/// dense layer of a [`ReluNet`](crate::ReluNet) and every bound of the crate applies to it.
+///
+/// | argument | meaning | valid |
+/// |---|---|---|
+/// | `kernels` | `c_out x c_in` kernels, all of the same length `len` | `1 <= len <= n_in`, finite |
+/// | `n_in` | input length per channel | `>= len` |
+/// | `stride` | step between windows | `>= 1` |
+///
+/// ```
+/// use lipschitz::conv::conv1d_multichannel_matrix;
+/// // Two input channels summed by one output channel with kernels [1] and [2].
+/// let c = conv1d_multichannel_matrix(&[vec![vec![1.0], vec![2.0]]], 3, 1)?;
+/// assert_eq!((c.nrows(), c.ncols()), (3, 6));
+/// assert_eq!((c[(1, 1)], c[(1, 4)]), (1.0, 2.0));
+/// # Ok::<(), lipschitz::LipError>(())
+/// ```
+///
+/// # Errors
+/// [`LipError::InvalidParameter`] if there is no output or input channel, the kernels differ
+/// in length, or a kernel is invalid for [`conv1d_matrix`].
+pub fn conv1d_multichannel_matrix(
+    kernels: &[Vec<Vec<f64>>],
+    n_in: usize,
+    stride: usize,
+) -> Result<Mat<f64>> {
+    let c_out = kernels.len();
+    let c_in = kernels.first().map_or(0, Vec::len);
+    if c_out == 0 || c_in == 0 {
+        return Err(LipError::invalid(
+            "kernels",
+            format!("{c_out} x {c_in} channels"),
+            "at least one output and one input channel",
+        ));
+    }
+    let len = kernels[0][0].len();
+    if kernels.iter().any(|row| row.len() != c_in || row.iter().any(|k| k.len() != len)) {
+        return Err(LipError::invalid(
+            "kernels",
+            "ragged channels or lengths",
+            "c_out x c_in kernels of one length",
+        ));
+    }
+    let blocks: Vec<Vec<Mat<f64>>> = kernels
+        .iter()
+        .map(|row| row.iter().map(|k| conv1d_matrix(k, n_in, stride)).collect())
+        .collect::<Result<_>>()?;
+    let n_out = blocks[0][0].nrows();
+    Ok(Mat::from_fn(c_out * n_out, c_in * n_in, |i, j| {
+        blocks[i / n_out][j / n_in][(i % n_out, j % n_in)]
+    }))
 }

@@ -63,6 +63,12 @@ pub enum LipError {
         /// The solver's status, in words.
         status: String,
     },
+    /// The operation needs a crate feature this build does not have.
+    #[error("this build of lipschitz lacks the crate feature `{feature}`")]
+    FeatureDisabled {
+        /// The missing feature.
+        feature: &'static str,
+    },
     /// An error of the shared layer.
     #[error(transparent)]
     Core(#[from] CoreError),

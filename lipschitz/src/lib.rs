@@ -38,6 +38,7 @@ pub mod exact;
 pub mod experiments;
 #[cfg(feature = "lipsdp")]
 pub mod lipsdp;
+pub mod lipsdp_ipm;
 pub mod lower;
 pub mod lp;
 pub mod maxpool;
@@ -52,6 +53,31 @@ pub use exact::{ExactConfig, ExactResult, exact_lipschitz, exact_lipschitz_1d};
 pub use lower::{LowerBound, LowerConfig, sampled_lower_bound};
 pub use network::{ActivationPattern, ReluNet};
 pub use norms::{Norm, PowerBracket, operator_norm, power_iteration, spectral_norm};
+
+/// Whether this build contains the clarabel-based LipSDP solver (the module `lipsdp`, crate
+/// feature `lipsdp`), so that callers compiled without the feature can choose at run time. The
+/// pure-Rust interior-point solver [`lipsdp_ipm`] is always available.
+pub const LIPSDP_AVAILABLE: bool = cfg!(feature = "lipsdp");
+
+/// The LipSDP-Neuron l2 upper bound `sqrt(rho)` by the structured interior-point method
+/// [`lipsdp_ipm::lipsdp_neuron_ipm`] with relative gap and infeasibility tolerance `tol` (at
+/// most 100 iterations). The clarabel solver stays available as `lipsdp::lipsdp_neuron` with
+/// the crate feature `lipsdp`.
+///
+/// ```
+/// use lipschitz::{ReluNet, lipsdp_neuron_bound};
+/// let abs = ReluNet::new(vec![faer::mat![[1.0], [-1.0]], faer::mat![[1.0, 1.0]]], None)?;
+/// assert!((lipsdp_neuron_bound(&abs, 1e-8)? - 1.0).abs() < 1e-6);
+/// # Ok::<(), lipschitz::LipError>(())
+/// ```
+///
+/// # Errors
+/// [`LipError::InvalidParameter`] for `tol` outside `[1e-12, 1e-2]` or a network without hidden
+/// layer, and the errors of [`lipsdp_ipm::lipsdp_neuron_ipm`] if the method does not converge.
+pub fn lipsdp_neuron_bound(net: &ReluNet, tol: f64) -> Result<f64> {
+    let config = lipsdp_ipm::IpmConfig::new(tol, 100)?;
+    Ok(lipsdp_ipm::lipsdp_neuron_ipm(net, &config)?.value)
+}
 
 /// The experiments of this crate, for `megavolt reproduce`.
 pub fn experiments() -> Vec<Box<dyn megavolt_core::Experiment>> {

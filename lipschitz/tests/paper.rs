@@ -2,8 +2,8 @@
 
 use faer::Mat;
 use lipschitz::bounds::{
-    abs_product, combettes_pesquet, jacobian_interval, norm_product, norm_product_power,
-    seqlip_exhaustive, seqlip_greedy,
+    abs_product, combettes_pesquet, combettes_pesquet_norm, jacobian_interval, norm_product,
+    norm_product_power, seqlip_exhaustive, seqlip_greedy, split_abs,
 };
 use lipschitz::{
     Domain, ExactConfig, LowerConfig, Norm, ReluNet, exact_lipschitz, exact_lipschitz_1d,
@@ -50,6 +50,11 @@ mod closed_forms {
         // Pattern supersets cannot see that both-on is unrealisable.
         assert!(close(seqlip_exhaustive(&net, 8).unwrap().value, 2.0));
         assert!(close(abs_product(&net, Norm::LInf).unwrap(), 2.0));
+        // (|W2 W1| + |W2| |W1|) / 2 = (2 + 2) / 2 in every norm, summed entrywise or not.
+        for norm in Norm::ALL {
+            assert!(close(combettes_pesquet_norm(&net, norm).unwrap(), 2.0));
+            assert!(close(split_abs(&net, norm).unwrap(), 2.0));
+        }
     }
 
     #[test]
@@ -62,6 +67,33 @@ mod closed_forms {
         assert!(close(seqlip_exhaustive(&net, 8).unwrap().value, 1.0));
         assert!(close(jacobian_interval(&net, Norm::LInf).unwrap(), 1.0));
         assert!(close(abs_product(&net, Norm::LInf).unwrap(), 2.0));
+        // (|W2 W1| + |W2| |W1|) / 2 = (0 + 2) / 2: exact in every norm.
+        for norm in Norm::ALL {
+            assert!(close(exact_lipschitz(&net, &ExactConfig::new(norm)).unwrap().value, 1.0));
+            assert!(close(combettes_pesquet_norm(&net, norm).unwrap(), 1.0));
+            assert!(close(split_abs(&net, norm).unwrap(), 1.0));
+        }
+    }
+
+    #[test]
+    fn splittings_are_exact_where_the_abs_product_is_not() {
+        // f(x) = relu(x1 - x2) + relu(x2 - x1) = |x1 - x2| after an identity first layer:
+        // W1 = I, W2 = [[1, -1], [-1, 1]], W3 = [1, 1]. The l-inf constant is 2 (gradient
+        // (1, -1) or (-1, 1)); |W3 W2 W1| = 0 entrywise.
+        let net = ReluNet::new(
+            vec![Mat::identity(2, 2), faer::mat![[1.0, -1.0], [-1.0, 1.0]], faer::mat![[1.0, 1.0]]],
+            None,
+        )
+        .unwrap();
+        let exact = exact_lipschitz(&net, &ExactConfig::new(Norm::LInf)).unwrap().value;
+        assert!(close(exact, 2.0));
+        // By hand, G_1 = |W1| = I, G_2 = |W2 W1| + |W2| G_1 = 2 |W2|,
+        // G_3 = |W3 W2 W1| + |W3 W2| G_1 + |W3| G_2 = 0 + 0 + 2 [2, 2]: split-abs = 8 / 4 = 2.
+        assert!(close(split_abs(&net, Norm::LInf).unwrap(), 2.0));
+        // Block norms: F_1 = 1, F_2 = |W2 W1| + |W2| F_1 = 4, F_3 = 0 + 0 + |W3| F_2 = 8 -> 2.
+        assert!(close(combettes_pesquet_norm(&net, Norm::LInf).unwrap(), 2.0));
+        // |W3| |W2| |W1| = [2, 2]: 4.
+        assert!(close(abs_product(&net, Norm::LInf).unwrap(), 4.0));
     }
 
     #[test]
@@ -95,6 +127,11 @@ mod closed_forms {
         assert!(combettes_pesquet(&net).unwrap() >= exact * (1.0 - RTOL));
         assert!(close(abs_product(&net, Norm::L2).unwrap(), exact));
         assert!(close(jacobian_interval(&net, Norm::L2).unwrap(), exact));
+        // Every term of the splitting equals W_m ... W_1: split-abs is exact in every norm.
+        for norm in Norm::ALL {
+            let p = operator_norm(net.weight_product().as_ref(), norm).unwrap();
+            assert!(close(split_abs(&net, norm).unwrap(), p));
+        }
         assert!(close(spectral_norm(net.jacobian(&[1.0, 1.0]).as_ref()).unwrap(), exact));
         assert!(norm_product(&net, Norm::L2).unwrap() >= exact);
         // Small network: enumeration agrees.
@@ -129,6 +166,38 @@ mod properties {
         &[3, 5, 4, 1],
         &[2, 8, 2],
     ];
+
+    /// ReLU is positively homogeneous: scaling every weight and each layer's bias by the
+    /// matching power of `s` scales the exact constant by `s^depth`, however small or large `s`.
+    #[test]
+    fn exact_value_is_homogeneous_in_the_weights_scale() {
+        let net =
+            ReluNet::random(&[2, 5, 4, 1], 1.0, 0.5, &mut Seed::new(3).stream("net")).unwrap();
+        for norm in [Norm::L2, Norm::LInf] {
+            let base = exact_lipschitz(&net, &ExactConfig::new(norm)).unwrap().value;
+            assert!(base > 0.0);
+            for s in [1e-20, 1e-5, 1e50, 1e80] {
+                let weights: Vec<Mat<f64>> = net
+                    .weights()
+                    .iter()
+                    .map(|w| Mat::from_fn(w.nrows(), w.ncols(), |i, j| w[(i, j)] * s))
+                    .collect();
+                let biases: Vec<faer::Col<f64>> = net
+                    .biases()
+                    .iter()
+                    .enumerate()
+                    .map(|(k, b)| faer::Col::from_fn(b.nrows(), |i| b[i] * s.powi(k as i32 + 1)))
+                    .collect();
+                let scaled = ReluNet::new(weights, Some(biases)).unwrap();
+                let v = exact_lipschitz(&scaled, &ExactConfig::new(norm)).unwrap().value;
+                let expected = base * s.powi(3);
+                assert!(
+                    ((v - expected) / expected).abs() < 1e-12,
+                    "s = {s:e}, {norm:?}: {v:e} against {expected:e}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn lower_le_exact_le_certified_upper_bounds() {
@@ -185,7 +254,15 @@ mod properties {
                         let a = abs_product(&net, norm).unwrap();
                         let i = jacobian_interval(&net, norm).unwrap();
                         assert!(i <= a * (1.0 + RTOL) && a <= product * (1.0 + RTOL));
+                        let cp = combettes_pesquet_norm(&net, norm).unwrap();
+                        let split = split_abs(&net, norm).unwrap();
+                        let plain = operator_norm(net.weight_product().as_ref(), norm).unwrap();
+                        assert!(plain <= cp * (1.0 + RTOL) && cp <= product * (1.0 + RTOL));
+                        assert!(split <= cp * (1.0 + RTOL) && split <= a * (1.0 + RTOL));
                     }
+                    // Every norm: the splitting bound lies below the |W|-product.
+                    let split = split_abs(&net, norm).unwrap();
+                    assert!(split <= abs_product(&net, norm).unwrap() * (1.0 + RTOL));
                     if net.in_dim() == 1 {
                         let (line, pieces) = exact_lipschitz_1d(&net, norm, None).unwrap();
                         assert!(close(line, exact.value));
@@ -619,9 +696,84 @@ mod experiments {
 
 mod convolutional {
     use super::*;
-    use lipschitz::conv::conv1d_matrix;
+    use lipschitz::conv::{conv1d_matrix, conv1d_multichannel_matrix};
     use lipschitz::maxpool::{MaxPool1d, TieRule};
     use rand::RngExt;
+
+    #[test]
+    fn multichannel_conv1d_is_the_direct_convolution_and_bounds_apply() {
+        let mut rng = Seed::new(4).stream("conv-multi");
+        let (c_out, c_in, len, n_in, stride) = (3usize, 2usize, 3usize, 10usize, 2usize);
+        let kernels: Vec<Vec<Vec<f64>>> = (0..c_out)
+            .map(|_| {
+                (0..c_in).map(|_| (0..len).map(|_| rng.random_range(-1.0..1.0)).collect()).collect()
+            })
+            .collect();
+        let c = conv1d_multichannel_matrix(&kernels, n_in, stride).unwrap();
+        let n_out = (n_in - len) / stride + 1;
+        assert_eq!((c.nrows(), c.ncols()), (c_out * n_out, c_in * n_in));
+        let x: Vec<f64> = (0..c_in * n_in).map(|_| rng.random_range(-1.0..1.0)).collect();
+        for o in 0..c_out {
+            for j in 0..n_out {
+                let direct: f64 = (0..c_in)
+                    .map(|ch| {
+                        (0..len)
+                            .map(|r| kernels[o][ch][r] * x[ch * n_in + j * stride + r])
+                            .sum::<f64>()
+                    })
+                    .sum();
+                let dense: f64 = (0..c_in * n_in).map(|i| c[(o * n_out + j, i)] * x[i]).sum();
+                assert!((direct - dense).abs() <= 8.0 * f64::EPSILON * (c_in * len) as f64);
+            }
+        }
+        // conv -> relu -> dense (input 20, too wide to enumerate): sampled gradients stay below
+        // the bounds, which keep their ordering.
+        let dense = megavolt_core::rng::gaussian_mat(&mut rng, 1, c_out * n_out, 0.5);
+        let net = ReluNet::new(vec![c, dense], None).unwrap();
+        for norm in Norm::ALL {
+            let sampled = sampled_lower_bound(
+                &net,
+                &LowerConfig::new(norm, Domain::Global, 300, 1.0, 3, 30).unwrap(),
+                Seed::new(5),
+            )
+            .unwrap()
+            .value;
+            let split = split_abs(&net, norm).unwrap();
+            let cp = combettes_pesquet_norm(&net, norm).unwrap();
+            assert!(sampled <= split * (1.0 + RTOL) && sampled <= cp * (1.0 + RTOL));
+            assert!(split <= abs_product(&net, norm).unwrap() * (1.0 + RTOL));
+        }
+        assert!(conv1d_multichannel_matrix(&[], 4, 1).is_err());
+        assert!(conv1d_multichannel_matrix(&[vec![vec![1.0], vec![1.0, 2.0]]], 4, 1).is_err());
+    }
+
+    #[test]
+    fn conv1d_matrix_is_the_direct_convolution() {
+        let mut rng = Seed::new(3).stream("conv");
+        for (len, n_in, stride) in [(3usize, 9usize, 1usize), (2, 8, 2), (4, 11, 3), (1, 5, 1)] {
+            let k: Vec<f64> = (0..len).map(|_| rng.random_range(-1.0..1.0)).collect();
+            let c = conv1d_matrix(&k, n_in, stride).unwrap();
+            let n_out = (n_in - len) / stride + 1;
+            assert_eq!((c.nrows(), c.ncols()), (n_out, n_in));
+            let x: Vec<f64> = (0..n_in).map(|_| rng.random_range(-1.0..1.0)).collect();
+            for j in 0..n_out {
+                let direct: f64 = (0..len).map(|r| k[r] * x[j * stride + r]).sum();
+                let dense: f64 = (0..n_in).map(|i| c[(j, i)] * x[i]).sum();
+                assert!((direct - dense).abs() <= 4.0 * f64::EPSILON * len as f64);
+            }
+            // Toeplitz structure: row j is row 0 shifted by j * stride.
+            for j in 0..n_out {
+                for i in 0..n_in {
+                    let expected = if i >= j * stride && i < j * stride + len {
+                        k[i - j * stride]
+                    } else {
+                        0.0
+                    };
+                    assert_eq!(c[(j, i)].to_bits(), expected.to_bits());
+                }
+            }
+        }
+    }
 
     #[test]
     fn explicit_cnn_matches_manual_forward_and_implicit_bound_holds() {
@@ -665,6 +817,10 @@ mod convolutional {
             assert!(sampled <= implicit * (1.0 + RTOL));
             assert!(sampled <= abs_product(&cnn, norm).unwrap() * (1.0 + RTOL));
             assert!(sampled <= jacobian_interval(&cnn, norm).unwrap() * (1.0 + RTOL));
+            let split = split_abs(&cnn, norm).unwrap();
+            assert!(sampled <= split * (1.0 + RTOL));
+            assert!(split <= abs_product(&cnn, norm).unwrap() * (1.0 + RTOL));
+            assert!(sampled <= combettes_pesquet_norm(&cnn, norm).unwrap() * (1.0 + RTOL));
         }
     }
 }

@@ -6,6 +6,8 @@
 //! | [`norm_product`] | l1, l2, l-inf | yes | `m` operator norms |
 //! | [`norm_product_power`] | l2 | yes (upper side of a power bracket) | `m` power iterations |
 //! | [`combettes_pesquet`] | l2 | yes | `O(m^2)` products and spectral norms |
+//! | [`combettes_pesquet_norm`] | l1, l2, l-inf | yes | `O(m^2)` products and operator norms |
+//! | [`split_abs`] | l1, l2, l-inf | yes | `O(m^2)` products of `|W_j ... W_i|` |
 //! | [`abs_product`] | l1, l2, l-inf | yes | `m` products of `|W_l|` |
 //! | [`jacobian_interval`] | l1, l2, l-inf | yes | `m` interval products |
 //! | [`seqlip_exhaustive`] | l2 | yes | `sum_l 2^{n_l}` small SVDs |
@@ -13,20 +15,23 @@
 //! | [`seqlip_greedy`] | l2 | **no**: an estimate | local search |
 //!
 //! Ordering facts used as tests: `|W_m ... W_1| <= combettes_pesquet <= norm_product` (l2),
-//! `jacobian_interval <= abs_product <= norm_product` (l-inf and l1), and every certified bound
-//! is at least the exact constant.
+//! `jacobian_interval <= abs_product <= norm_product` and
+//! `split_abs <= combettes_pesquet_norm <= norm_product`, `split_abs <= abs_product` (l-inf and
+//! l1), and every certified bound is at least the exact constant.
 
 mod abs_product;
 mod combettes_pesquet;
 mod lipsdp_first_order;
 mod norm_product;
 mod seqlip;
+mod split_abs;
 
 pub use abs_product::{abs_product, jacobian_interval};
-pub use combettes_pesquet::combettes_pesquet;
+pub use combettes_pesquet::{combettes_pesquet, combettes_pesquet_norm};
 pub use lipsdp_first_order::{FirstOrderConfig, LipSdpFirstOrder, lipsdp_first_order};
 pub use norm_product::{norm_product, norm_product_power};
 pub use seqlip::{SeqLip, seqlip_exhaustive, seqlip_greedy};
+pub use split_abs::split_abs;
 
 use serde::{Deserialize, Serialize};
 
@@ -47,7 +52,9 @@ pub struct UpperBound {
     pub certified: bool,
 }
 
-/// Every bound of this module that applies to `norm`, cheap ones always, SeqLip only when every
+/// Every bound of this module that applies to `norm`: the cheap ones (norm product,
+/// `|W|`-product, Jacobian intervals, Combettes–Pesquet and its entrywise variant
+/// [`split_abs`]) always, SeqLip only when every
 /// hidden width is at most `seqlip_max_width` (greedy SeqLip is included, flagged uncertified),
 /// and in l2 the first-order LipSDP bound with 500 steps.
 ///
@@ -76,14 +83,15 @@ pub fn all_upper_bounds(
             value: jacobian_interval(net, norm)?,
             certified: true,
         },
-    ];
-    if norm == Norm::L2 {
-        out.push(UpperBound {
+        UpperBound {
             method: "combettes-pesquet",
             norm,
-            value: combettes_pesquet(net)?,
+            value: combettes_pesquet_norm(net, norm)?,
             certified: true,
-        });
+        },
+        UpperBound { method: "split-abs", norm, value: split_abs(net, norm)?, certified: true },
+    ];
+    if norm == Norm::L2 {
         let widest = net.sizes()[1..net.depth()].iter().copied().max().unwrap_or(0);
         if widest <= seqlip_max_width {
             out.push(UpperBound {

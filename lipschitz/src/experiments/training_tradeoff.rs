@@ -37,6 +37,10 @@ impl Experiment for TrainingTradeoff {
         "One regression network, one initialisation, one data set; each Lipschitz control is run at several strengths. Tighter control gives a smaller certified constant (Combettes-Pesquet bound) and exact constant, at the price of a larger test error once the constant falls below that of the target function (2.5 pi)."
     }
 
+    fn paper_runtime(&self) -> Option<&'static str> {
+        Some("about 5 s on one core")
+    }
+
     fn run(&self, ctx: &RunContext<'_>) -> Result<ExperimentOutput, ExperimentError> {
         let mut out = ExperimentOutput::default();
         let steps = ctx.scale.pick(1500usize, 6000);
