@@ -40,6 +40,7 @@ pub mod problems;
 pub mod rescale;
 pub mod source;
 pub mod special;
+mod toeplitz;
 
 pub use basis::FourierBasis;
 pub use domain::{Axis, Domain};

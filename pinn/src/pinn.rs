@@ -6,7 +6,7 @@ use megavolt_core::nn::Adam;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{PinnError, Result, non_negative, positive};
-use crate::jet::{JetSpec, TanhNet};
+use crate::jet::{JetCache, JetSpec, TanhNet};
 use crate::lbfgs::{LbfgsConfig, LbfgsReport, minimize};
 use crate::operator::DiffOperator;
 
@@ -80,7 +80,8 @@ pub struct LossParts {
 ///
 /// # Errors
 /// [`PinnProblemBuilder::build`] returns [`PinnError::InvalidParameter`] for an operator of
-/// order above two, mismatched dimensions or lengths, non-finite values or negative weights.
+/// order above two, mismatched dimensions or lengths, an empty point set, non-finite values or
+/// negative weights.
 ///
 /// # Example
 /// ```
@@ -162,6 +163,9 @@ impl PinnProblemBuilder {
             return Err(PinnError::invalid("operator order", self.operator.order(), "at most 2"));
         }
         check_set("collocation", self.collocation.as_ref(), None, d)?;
+        if self.collocation.ncols() == 0 {
+            return Err(PinnError::invalid("point set size", "collocation", "at least one point"));
+        }
         let source = self.source.unwrap_or_else(|| vec![0.0; self.collocation.ncols()]);
         check_set("collocation", self.collocation.as_ref(), Some(&source), d)?;
         for set in self.conditions.iter().chain(&self.data) {
@@ -303,9 +307,10 @@ impl PinnProblem {
     /// diagnostic), with zero source.
     ///
     /// # Panics
-    /// If `points.nrows()` differs from the input dimension.
+    /// If `points.nrows()` differs from the input dimension, or if `points` is empty.
     #[track_caller]
     pub fn residual_mse(&self, net: &TanhNet, points: MatRef<'_, f64>) -> f64 {
+        assert!(points.ncols() > 0, "PinnProblem::residual_mse: no points given");
         let jets = net.forward(points, &self.residual_spec);
         let n = points.ncols();
         (0..n)
@@ -326,66 +331,74 @@ impl PinnProblem {
         );
         let w = self.weights;
         let mut grad = with_grad.then(|| vec![0.0; net.n_params()]);
-        let mut add = |g: Vec<f64>| {
-            if let Some(acc) = grad.as_mut() {
-                acc.iter_mut().zip(g).for_each(|(a, b)| *a += b);
-            }
-        };
+        // One cache for every block and point set: its buffers are reused.
+        let mut cache = JetCache::new();
+        let mut adj: Vec<f64> = Vec::new();
 
         // Residual and Sobolev terms on the collocation points.
         let n_r = self.collocation.ncols();
         let (mut residual, mut sobolev) = (0.0, 0.0);
         if n_r > 0 && (w.residual > 0.0 || w.sobolev > 0.0) {
             let spec = &self.residual_spec;
+            let ch = spec.channels();
             let scale = 1.0 / n_r as f64;
+            // Mixed second derivatives appear twice in the sum over ordered pairs.
+            let mult: Vec<f64> = (0..ch)
+                .map(|c| {
+                    let mixed = c > d && spec.pairs()[c - 1 - d].0 != spec.pairs()[c - 1 - d].1;
+                    if mixed { 2.0 } else { 1.0 }
+                })
+                .collect();
             // Blocks of points keep the jet channels of every layer in cache.
             let mut start = 0;
             while start < n_r {
                 let len = COLLOCATION_BLOCK.min(n_r - start);
                 let pts = self.collocation.as_ref().subcols(start, len);
-                let (jets, cache) = net.forward_cached(pts, spec);
-                let mut adj = Mat::<f64>::zeros(spec.channels(), len);
+                net.forward_into(pts, spec, &mut cache);
+                let jets = cache.jets();
+                adj.clear();
+                adj.resize(ch * len, 0.0);
                 for p in 0..len {
+                    let a = &mut adj[p * ch..(p + 1) * ch];
                     let r: f64 =
-                        self.term_channels.iter().map(|&(c, a)| a * jets.data[(c, p)]).sum::<f64>()
+                        self.term_channels.iter().map(|&(c, a)| a * jets[(c, p)]).sum::<f64>()
                             - self.source[start + p];
                     residual += w.residual * scale * r * r;
-                    for &(c, a) in &self.term_channels {
-                        adj[(c, p)] += 2.0 * w.residual * scale * r * a;
+                    for &(c, coef) in &self.term_channels {
+                        a[c] += 2.0 * w.residual * scale * r * coef;
                     }
                     if w.sobolev > 0.0 {
-                        for c in 0..spec.channels() {
-                            // Mixed second derivatives appear twice in the sum over ordered pairs.
-                            let mixed =
-                                c > d && spec.pairs()[c - 1 - d].0 != spec.pairs()[c - 1 - d].1;
-                            let mult = if mixed { 2.0 } else { 1.0 };
-                            let v = jets.data[(c, p)];
-                            sobolev += w.sobolev * scale * mult * v * v;
-                            adj[(c, p)] += 2.0 * w.sobolev * scale * mult * v;
+                        for c in 0..ch {
+                            let v = jets[(c, p)];
+                            sobolev += w.sobolev * scale * mult[c] * v * v;
+                            a[c] += 2.0 * w.sobolev * scale * mult[c] * v;
                         }
                     }
                 }
-                if with_grad {
-                    add(net.backward(&cache, adj.as_ref()));
+                if let Some(g) = grad.as_mut() {
+                    let adj = MatRef::from_column_major_slice(&adj, ch, len);
+                    net.backward_add(&mut cache, adj, g);
                 }
                 start += len;
             }
         }
 
         // Conditions and data: values only.
+        let spec = JetSpec::values(d);
         let mut set_term = |set: &PointSet, weight: f64| -> f64 {
-            let spec = JetSpec::values(d);
-            let (jets, cache) = net.forward_cached(set.points.as_ref(), &spec);
+            net.forward_into(set.points.as_ref(), &spec, &mut cache);
             let n = set.points.ncols();
-            let mut adj = Mat::<f64>::zeros(1, n);
+            adj.clear();
+            adj.resize(n, 0.0);
             let mut mse = 0.0;
+            let jets = cache.jets();
             for p in 0..n {
-                let e = jets.data[(0, p)] - set.values[p];
+                let e = jets[(0, p)] - set.values[p];
                 mse += e * e / n as f64;
-                adj[(0, p)] = 2.0 * weight * e / n as f64;
+                adj[p] = 2.0 * weight * e / n as f64;
             }
-            if with_grad && weight > 0.0 {
-                add(net.backward(&cache, adj.as_ref()));
+            if let Some(g) = grad.as_mut().filter(|_| weight > 0.0) {
+                net.backward_add(&mut cache, MatRef::from_column_major_slice(&adj, 1, n), g);
             }
             mse
         };
@@ -579,10 +592,15 @@ mod tests {
         let bad = LossWeights { ridge: -1.0, ..LossWeights::default() };
         assert!(PinnProblem::builder(op.clone(), Mat::zeros(2, 3)).weights(bad).build().is_err());
         assert!(
-            PinnProblem::builder(op, Mat::zeros(2, 3))
+            PinnProblem::builder(op.clone(), Mat::zeros(2, 3))
                 .condition("b", Mat::zeros(2, 2), vec![0.0])
                 .build()
                 .is_err()
+        );
+        let empty = PinnProblem::builder(op, Mat::zeros(2, 0)).build().unwrap_err();
+        assert_eq!(
+            empty.to_string(),
+            "invalid parameter `point set size` = collocation: expected at least one point"
         );
     }
 }

@@ -31,6 +31,10 @@ impl Experiment for AdvectionExperiment {
          standard PINNs are known to fail at these speeds."
     }
 
+    fn paper_runtime(&self) -> Option<&'static str> {
+        Some("about 4 s on one core")
+    }
+
     fn run(&self, ctx: &RunContext<'_>) -> Result<ExperimentOutput, ExperimentError> {
         let runs = ctx.scale.pick(3, 10);
         let mut out = ExperimentOutput::default();

@@ -48,6 +48,10 @@ impl Experiment for HeatComparison {
          on a 100 x 100 grid and timed."
     }
 
+    fn paper_runtime(&self) -> Option<&'static str> {
+        Some("about 4 min on one core")
+    }
+
     fn run(&self, ctx: &RunContext<'_>) -> Result<ExperimentOutput, ExperimentError> {
         let n_colloc = ctx.scale.pick(2000, 10_000);
         let (n_boundary, n_initial) = (200, 100);

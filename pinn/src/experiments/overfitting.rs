@@ -103,6 +103,12 @@ impl Experiment for OverfittingExperiment {
          a decreasing test error."
     }
 
+    fn paper_runtime(&self) -> Option<&'static str> {
+        Some(
+            "more than 25 min on one core (a run was stopped there, before the speed-up of the jets)",
+        )
+    }
+
     fn run(&self, ctx: &RunContext<'_>) -> Result<ExperimentOutput, ExperimentError> {
         let mut out = ExperimentOutput::default();
         // Part 1: the counterexample against the steepness.

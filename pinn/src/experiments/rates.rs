@@ -33,6 +33,10 @@ impl Experiment for OscillatorRates {
          faster than the Sobolev minimax rate -4/5."
     }
 
+    fn paper_runtime(&self) -> Option<&'static str> {
+        Some("about 3 s on one core")
+    }
+
     fn run(&self, ctx: &RunContext<'_>) -> Result<ExperimentOutput, ExperimentError> {
         let ns: Vec<usize> = ctx.scale.pick(
             vec![10, 32, 100, 316, 1000, 3162],

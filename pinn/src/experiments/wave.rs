@@ -33,6 +33,10 @@ impl Experiment for WaveExperiment {
          implementation; more Fourier modes lower the error."
     }
 
+    fn paper_runtime(&self) -> Option<&'static str> {
+        Some("under 1 s on one core")
+    }
+
     fn run(&self, ctx: &RunContext<'_>) -> Result<ExperimentOutput, ExperimentError> {
         let n = ctx.scale.pick(4000, 100_000);
         let mut out = ExperimentOutput::default();
