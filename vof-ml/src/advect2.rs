@@ -9,7 +9,7 @@
 //!
 //! | parameter | default | valid range | meaning |
 //! |---|---|---|---|
-//! | `courant` | 0.5 | `(0, 1]` | `max_speed dt / h`; bounds are guaranteed for `<= 0.5` |
+//! | `courant` | 0.5 | `(0, 1]` | `max_speed dt / h`; steps that break the sweep's time-step condition are halved |
 //! | `boundary` | periodic | periodic, closed | box boundary |
 //! | `scheme` | — | any [`Scheme`] with a 2D network | face flux rule |
 //!
@@ -39,10 +39,11 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Result, VofError};
 use crate::grid::{Boundary, Grid2};
 use crate::learned::LearnedFlux;
+use crate::normals::NormalMethod;
 use crate::normals::{Block2, normal_2d};
 use crate::plic::Plic2;
-use crate::scheme::{PURE_TOL, Scheme, despres_lagoutiere};
-use crate::sweep::limit_and_update;
+use crate::scheme::Scheme;
+use crate::sweep::{SplitGrid, phase_indicator, step_with_halving, sweep_axis, validate};
 use crate::velocity::Velocity2;
 
 /// Summary of a run.
@@ -50,6 +51,9 @@ use crate::velocity::Velocity2;
 pub struct RunStats {
     /// Number of time steps.
     pub steps: usize,
+    /// Number of (sub)steps performed: `steps` plus one for every halving forced by the
+    /// time-step condition of [`crate::sweep`].
+    pub substeps: usize,
     /// Step length.
     pub dt: f64,
     /// Total volume `sum alpha h^d` at the start.
@@ -60,7 +64,8 @@ pub struct RunStats {
     pub min: f64,
     /// Largest value of `alpha` seen after any step (before clipping).
     pub max: f64,
-    /// Number of cell values clipped back to `[0, 1]` after a step.
+    /// Number of cell values clipped back to `[0, 1]` after a step. The bounded sweep
+    /// ([`crate::sweep`]) makes this zero for every scheme; the counter stays as a check.
     pub clips: usize,
     /// Total volume added (positive) or removed by those clips.
     pub clipped_volume: f64,
@@ -80,7 +85,8 @@ impl RunStats {
 
 /// The time loop shared by the 2D and 3D solvers: equal steps `dt <= max_dx / speed` from
 /// `t0` to `t_end`, each followed by the check for non-finite values and the clipping to
-/// `[0, 1]` that [`RunStats`] counts. `step(alpha, s, t, dt)` advances one step.
+/// `[0, 1]` that [`RunStats`] counts. `step(alpha, s, t, dt)` advances one step and returns
+/// the number of pieces it used.
 pub(crate) fn run_steps(
     alpha: &mut [f64],
     t0: f64,
@@ -88,7 +94,7 @@ pub(crate) fn run_steps(
     speed: f64,
     max_dx: f64,
     cell: f64,
-    mut step: impl FnMut(&mut [f64], usize, f64, f64),
+    mut step: impl FnMut(&mut [f64], usize, f64, f64) -> Result<usize>,
 ) -> Result<RunStats> {
     if !(t0.is_finite() && t_end.is_finite() && t_end > t0) {
         return Err(VofError::invalid("t_end", t_end, "a finite time after t0"));
@@ -101,6 +107,7 @@ pub(crate) fn run_steps(
     let volume_initial = alpha.iter().sum::<f64>() * cell;
     let mut stats = RunStats {
         steps,
+        substeps: 0,
         dt,
         volume_initial,
         volume_final: 0.0,
@@ -111,7 +118,7 @@ pub(crate) fn run_steps(
     };
     for s in 0..steps {
         let t = t0 + s as f64 * dt;
-        step(alpha, s, t, dt);
+        stats.substeps += step(alpha, s, t, dt)?;
         for v in alpha.iter_mut() {
             if !v.is_finite() {
                 return Err(VofError::NonFinite { step: s, time: t + dt });
@@ -147,14 +154,7 @@ impl Advection2 {
     /// [`VofError::InvalidParameter`] if `courant` is not in `(0, 1]` or a learned scheme's
     /// network is not a 2D one.
     pub fn new(grid: Grid2, boundary: Boundary, scheme: Scheme, courant: f64) -> Result<Self> {
-        if !(courant > 0.0 && courant <= 1.0) {
-            return Err(VofError::invalid("courant", courant, "a number in (0, 1]"));
-        }
-        if let Scheme::Learned(net) = &scheme
-            && net.dim() != 2
-        {
-            return Err(VofError::invalid("network dimension", net.dim(), "2 for a 2D scheme"));
-        }
+        validate(&scheme, courant, 2)?;
         Ok(Self { grid, boundary, scheme, courant })
     }
 
@@ -190,12 +190,21 @@ impl Advection2 {
         let cell = self.grid.cell_volume();
         let speed = velocity.max_speed();
         run_steps(alpha, t0, t_end, speed, courant * h, cell, |alpha, s, t, dt| {
-            self.step(alpha, velocity, t, dt, s % 2 == 1);
+            self.step(alpha, velocity, t, dt, s % 2 == 1)
         })
     }
 
     /// One step of length `dt` from time `t` (x then y sweep, or y then x if `y_first`),
-    /// without clipping.
+    /// without clipping. Where the time-step condition of [`crate::sweep`] fails, the step is
+    /// redone as two half steps (recursively; the sweep order alternates from piece to piece).
+    /// Returns the number of pieces used (1 if the step was not split).
+    ///
+    /// Values of `alpha` are read as clamped to `[0, 1]`; the result lies in `[0, 1]`.
+    ///
+    /// # Errors
+    /// [`VofError::InvalidParameter`] if `t` is not finite or `dt` is not finite and positive;
+    /// [`VofError::StepConditionViolated`] if the condition still fails after
+    /// [`crate::sweep::MAX_HALVINGS`] halvings.
     ///
     /// # Panics
     /// If `alpha.len()` differs from the number of cells.
@@ -207,18 +216,20 @@ impl Advection2 {
         t: f64,
         dt: f64,
         y_first: bool,
-    ) {
+    ) -> Result<usize> {
         assert_eq!(alpha.len(), self.grid.len(), "Advection2::step: alpha has the wrong length");
-        let courants = self.face_courants(velocity, t + 0.5 * dt, dt);
-        let c: Vec<f64> = alpha.iter().map(|v| if *v > 0.5 { 1.0 } else { 0.0 }).collect();
-        let order = if y_first { [1, 0] } else { [0, 1] };
-        for axis in order {
-            self.sweep(alpha, &c, &courants[axis], axis);
-        }
+        step_with_halving(alpha, t, dt, 0, |alpha, t, dt, part| {
+            let courants = self.face_courants(velocity, t + 0.5 * dt, dt);
+            let c = phase_indicator(alpha);
+            let order = if y_first ^ (part % 2 == 1) { [1, 0] } else { [0, 1] };
+            order
+                .into_iter()
+                .all(|axis| sweep_axis(self, &self.scheme, alpha, &c, &courants[axis], axis))
+        })
     }
 
-    /// Face Courant numbers: `[x faces ((nx + 1) x ny), y faces (nx x (ny + 1))]`, from
-    /// stream-function differences.
+    /// Face Courant numbers `[x faces, y faces]`, from stream-function differences, indexed
+    /// line by line: face `k` of the line `t` across `axis` at `k + (n_axis + 1) t`.
     fn face_courants<V: Velocity2 + ?Sized>(&self, velocity: &V, t: f64, dt: f64) -> [Vec<f64>; 2] {
         let g = &self.grid;
         let [nx, ny] = g.n;
@@ -240,27 +251,21 @@ impl Advection2 {
             }
         }
         let mut by = vec![0.0; nx * (ny + 1)];
-        for k in 0..=ny {
-            let kk = if k == ny && !closed { 0 } else { k };
-            for i in 0..nx {
+        for i in 0..nx {
+            for k in 0..=ny {
+                let kk = if k == ny && !closed { 0 } else { k };
                 let v = -(p(i + 1, kk) - p(i, kk)) / g.h[0];
-                by[i + nx * k] = if closed && (k == 0 || k == ny) { 0.0 } else { v * dt / g.h[1] };
+                by[k + (ny + 1) * i] =
+                    if closed && (k == 0 || k == ny) { 0.0 } else { v * dt / g.h[1] };
             }
         }
         [bx, by]
     }
 
     #[inline]
-    fn wrap(&self, v: isize, n: usize) -> usize {
-        match self.boundary {
-            Boundary::Periodic => v.rem_euclid(n as isize) as usize,
-            Boundary::Closed => v.clamp(0, n as isize - 1) as usize,
-        }
-    }
-
-    #[inline]
     fn at(&self, alpha: &[f64], i: isize, j: isize) -> f64 {
-        alpha[self.grid.index(self.wrap(i, self.grid.n[0]), self.wrap(j, self.grid.n[1]))]
+        let b = self.boundary;
+        alpha[self.grid.index(b.wrap(i, self.grid.n[0]), b.wrap(j, self.grid.n[1]))]
     }
 
     fn block(&self, alpha: &[f64], i: usize, j: usize) -> Block2 {
@@ -272,9 +277,36 @@ impl Advection2 {
         }
         b
     }
+}
 
-    /// Learned flux fractions of every face of `axis` (index `k + (n + 1) t`), from one
-    /// batched network evaluation over the faces with a non-pure stencil.
+impl SplitGrid for Advection2 {
+    type Recon = Plic2;
+
+    fn boundary(&self) -> Boundary {
+        self.boundary
+    }
+
+    fn lines(&self, axis: usize) -> (usize, usize) {
+        (self.grid.n[axis], self.grid.n[1 - axis])
+    }
+
+    /// Global index of cell `s` of line `t` along `axis`.
+    #[inline]
+    fn cell(&self, axis: usize, t: usize, s: usize) -> usize {
+        if axis == 0 { self.grid.index(s, t) } else { self.grid.index(t, s) }
+    }
+
+    fn reconstruct(&self, alpha: &[f64], idx: usize, v: f64, method: NormalMethod) -> Plic2 {
+        let n0 = self.grid.n[0];
+        Plic2::new(normal_2d(&self.block(alpha, idx % n0, idx / n0), method), v)
+    }
+
+    fn recon_fraction(r: &Plic2, axis: usize, positive: bool, beta: f64) -> f64 {
+        r.face_fraction(axis, positive, beta)
+    }
+
+    /// Learned flux fractions of every face of `axis` (indexed like the face Courant numbers),
+    /// from one batched network evaluation over the faces with a non-pure stencil.
     fn learned_fractions(
         &self,
         net: &LearnedFlux,
@@ -289,13 +321,13 @@ impl Advection2 {
         let mut slots = Vec::new();
         for t in 0..nt {
             for k in 0..=n {
-                let b = if axis == 0 { courant[k + (n + 1) * t] } else { courant[t + g.n[0] * k] };
+                let b = courant[k + (n + 1) * t];
                 if b == 0.0 {
                     continue;
                 }
                 let (up, dir) =
                     if b > 0.0 { (k as isize - 1, 1isize) } else { (k as isize, -1isize) };
-                let u = self.wrap(up, n) as isize;
+                let u = self.boundary.wrap(up, n) as isize;
                 let mut st = [[0.0; 3]; 3];
                 for (x, col) in st.iter_mut().enumerate() {
                     for (y, v) in col.iter_mut().enumerate() {
@@ -313,83 +345,10 @@ impl Advection2 {
             }
         }
         let f = net.flux_2d_many(&stencils);
-        let mut out = vec![0.0; (n + 1) * nt];
+        let mut out = vec![0.0; courant.len()];
         for (slot, v) in slots.into_iter().zip(f) {
             out[slot] = v;
         }
         out
-    }
-
-    fn sweep(&self, alpha: &mut [f64], c: &[f64], courant: &[f64], axis: usize) {
-        let g = self.grid;
-        let n = g.n[axis];
-        let nt = g.n[1 - axis];
-        let periodic = self.boundary == Boundary::Periodic;
-        let recon: Vec<Option<Plic2>> = match &self.scheme {
-            Scheme::Plic(method) => alpha
-                .iter()
-                .enumerate()
-                .map(|(idx, &v)| {
-                    if v > PURE_TOL && v < 1.0 - PURE_TOL {
-                        let (i, j) = (idx % g.n[0], idx / g.n[0]);
-                        Some(Plic2::new(normal_2d(&self.block(alpha, i, j), *method), v))
-                    } else {
-                        None
-                    }
-                })
-                .collect(),
-            _ => Vec::new(),
-        };
-        let learned = match &self.scheme {
-            Scheme::Learned(net) => self.learned_fractions(net, alpha, courant, axis),
-            _ => Vec::new(),
-        };
-        let mut line = vec![0.0; n];
-        let mut cl = vec![0.0; n];
-        let mut beta = vec![0.0; n + 1];
-        let mut flux = vec![0.0; n + 1];
-        for t in 0..nt {
-            let idx = |s: usize| if axis == 0 { g.index(s, t) } else { g.index(t, s) };
-            for s in 0..n {
-                line[s] = alpha[idx(s)];
-                cl[s] = c[idx(s)];
-            }
-            for (k, b) in beta.iter_mut().enumerate() {
-                *b = if axis == 0 { courant[k + (n + 1) * t] } else { courant[t + g.n[0] * k] };
-            }
-            if periodic {
-                beta[n] = beta[0];
-            }
-            let cell = |s: isize| line[self.wrap(s, n)];
-            for k in 0..=n {
-                let b = beta[k];
-                if b == 0.0 || (periodic && k == n) {
-                    flux[k] = 0.0;
-                    continue;
-                }
-                let (up, dir) =
-                    if b > 0.0 { (k as isize - 1, 1isize) } else { (k as isize, -1isize) };
-                let bb = b.abs();
-                let f = match &self.scheme {
-                    Scheme::Upwind => cell(up),
-                    Scheme::DespresLagoutiere => {
-                        despres_lagoutiere(cell(up - dir), cell(up), cell(up + dir), bb)
-                    }
-                    Scheme::Plic(_) => match recon[idx(self.wrap(up, n))] {
-                        Some(p) => p.face_fraction(axis, b > 0.0, bb),
-                        None => cell(up).clamp(0.0, 1.0),
-                    },
-                    Scheme::Learned(_) => learned[k + (n + 1) * t],
-                };
-                flux[k] = b * f;
-            }
-            if periodic {
-                flux[n] = flux[0];
-            }
-            limit_and_update(&mut line, &cl, &beta, &mut flux, periodic);
-            for s in 0..n {
-                alpha[idx(s)] = line[s];
-            }
-        }
     }
 }

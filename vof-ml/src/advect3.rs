@@ -2,12 +2,12 @@
 //!
 //! The 3D counterpart of [`crate::advect2`]: each step performs three sweeps whose order
 //! cycles through `xyz`, `yzx`, `zxy`, with exact face averages of the velocity at
-//! `t + dt / 2` ([`Velocity3`]), the Weymouth–Yue correction and per-cell outflow limiting of
-//! [`crate::sweep`]. PLIC normals come from 3x3x3 blocks ([`crate::normals::normal_3d`]).
+//! `t + dt / 2` ([`Velocity3`]), the Weymouth–Yue correction and the bounded, flux-corrected
+//! update of [`crate::sweep`] (steps that break its time-step condition are halved). PLIC normals come from 3x3x3 blocks ([`crate::normals::normal_3d`]).
 //!
 //! | parameter | default | valid range | meaning |
 //! |---|---|---|---|
-//! | `courant` | 0.5 | `(0, 1]` | `max_speed dt / h`; bounds are guaranteed for `<= 0.5` |
+//! | `courant` | 0.5 | `(0, 1]` | `max_speed dt / h`; steps that break the sweep's time-step condition are halved |
 //! | `boundary` | periodic | periodic, closed | box boundary |
 //! | `scheme` | — | any [`Scheme`] with a 3D network | face flux rule |
 //!
@@ -31,13 +31,14 @@
 //! Weymouth & Yue (2010); Aulisa et al., J. Comput. Phys. 225 (2007) 2301-2319.
 
 use crate::advect2::{RunStats, run_steps};
-use crate::error::{Result, VofError};
+use crate::error::Result;
 use crate::grid::{Boundary, Grid3};
 use crate::learned::LearnedFlux;
+use crate::normals::NormalMethod;
 use crate::normals::{Block3, normal_3d};
 use crate::plic::Plic3;
-use crate::scheme::{PURE_TOL, Scheme, despres_lagoutiere};
-use crate::sweep::limit_and_update;
+use crate::scheme::Scheme;
+use crate::sweep::{SplitGrid, phase_indicator, step_with_halving, sweep_axis, validate};
 use crate::velocity::Velocity3;
 
 /// Split advection on a 3D grid. See the [module documentation](self).
@@ -53,17 +54,10 @@ impl Advection3 {
     /// A validated solver.
     ///
     /// # Errors
-    /// [`VofError::InvalidParameter`] if `courant` is not in `(0, 1]` or a learned scheme's
+    /// [`crate::VofError::InvalidParameter`] if `courant` is not in `(0, 1]` or a learned scheme's
     /// network is not a 3D one.
     pub fn new(grid: Grid3, boundary: Boundary, scheme: Scheme, courant: f64) -> Result<Self> {
-        if !(courant > 0.0 && courant <= 1.0) {
-            return Err(VofError::invalid("courant", courant, "a number in (0, 1]"));
-        }
-        if let Scheme::Learned(net) = &scheme
-            && net.dim() != 3
-        {
-            return Err(VofError::invalid("network dimension", net.dim(), "3 for a 3D scheme"));
-        }
+        validate(&scheme, courant, 3)?;
         Ok(Self { grid, boundary, scheme, courant })
     }
 
@@ -75,8 +69,8 @@ impl Advection3 {
     /// Advects `alpha` from `t0` to `t_end` with equal steps `dt <= courant h / max_speed`.
     ///
     /// # Errors
-    /// [`VofError::InvalidParameter`] if `t_end <= t0` or the speed bound is not positive;
-    /// [`VofError::NonFinite`] if a value becomes NaN or infinite.
+    /// [`crate::VofError::InvalidParameter`] if `t_end <= t0` or the speed bound is not positive;
+    /// [`crate::VofError::NonFinite`] if a value becomes NaN or infinite.
     ///
     /// # Panics
     /// If `alpha.len()` differs from the number of cells.
@@ -94,11 +88,21 @@ impl Advection3 {
         let cell = self.grid.cell_volume();
         let speed = velocity.max_speed();
         run_steps(alpha, t0, t_end, speed, courant * h, cell, |alpha, s, t, dt| {
-            self.step(alpha, velocity, t, dt, s % 3);
+            self.step(alpha, velocity, t, dt, s % 3)
         })
     }
 
-    /// One step of length `dt` from `t`; the sweep order starts at axis `first % 3`.
+    /// One step of length `dt` from `t`; the sweep order starts at axis `first % 3`. Where the
+    /// time-step condition of [`crate::sweep`] fails, the step is redone as two half steps
+    /// (recursively; the first axis advances by one from piece to piece). Returns the number
+    /// of pieces used (1 if the step was not split).
+    ///
+    /// Values of `alpha` are read as clamped to `[0, 1]`; the result lies in `[0, 1]`.
+    ///
+    /// # Errors
+    /// [`crate::VofError::InvalidParameter`] if `t` is not finite or `dt` is not finite and
+    /// positive; [`crate::VofError::StepConditionViolated`] if the condition still fails after
+    /// [`crate::sweep::MAX_HALVINGS`] halvings.
     ///
     /// # Panics
     /// If `alpha.len()` differs from the number of cells.
@@ -110,14 +114,16 @@ impl Advection3 {
         t: f64,
         dt: f64,
         first: usize,
-    ) {
+    ) -> Result<usize> {
         assert_eq!(alpha.len(), self.grid.len(), "Advection3::step: alpha has the wrong length");
-        let c: Vec<f64> = alpha.iter().map(|v| if *v > 0.5 { 1.0 } else { 0.0 }).collect();
-        for s in 0..3 {
-            let axis = (first + s) % 3;
-            let courant = self.face_courants(velocity, axis, t + 0.5 * dt, dt);
-            self.sweep(alpha, &c, &courant, axis);
-        }
+        step_with_halving(alpha, t, dt, 0, |alpha, t, dt, part| {
+            let c = phase_indicator(alpha);
+            (0..3).all(|s| {
+                let axis = (first + part + s) % 3;
+                let courant = self.face_courants(velocity, axis, t + 0.5 * dt, dt);
+                sweep_axis(self, &self.scheme, alpha, &c, &courant, axis)
+            })
+        })
     }
 
     /// Transverse axes of `axis`, in increasing order.
@@ -160,17 +166,10 @@ impl Advection3 {
     }
 
     #[inline]
-    fn wrap(&self, v: isize, n: usize) -> usize {
-        match self.boundary {
-            Boundary::Periodic => v.rem_euclid(n as isize) as usize,
-            Boundary::Closed => v.clamp(0, n as isize - 1) as usize,
-        }
-    }
-
-    #[inline]
     fn at(&self, alpha: &[f64], p: [isize; 3]) -> f64 {
         let g = &self.grid;
-        alpha[g.index(self.wrap(p[0], g.n[0]), self.wrap(p[1], g.n[1]), self.wrap(p[2], g.n[2]))]
+        let b = self.boundary;
+        alpha[g.index(b.wrap(p[0], g.n[0]), b.wrap(p[1], g.n[1]), b.wrap(p[2], g.n[2]))]
     }
 
     fn block(&self, alpha: &[f64], c: [usize; 3]) -> Block3 {
@@ -190,6 +189,41 @@ impl Advection3 {
             }
         }
         b
+    }
+}
+
+impl SplitGrid for Advection3 {
+    type Recon = Plic3;
+
+    fn boundary(&self) -> Boundary {
+        self.boundary
+    }
+
+    fn lines(&self, axis: usize) -> (usize, usize) {
+        let (ta, tb) = Self::transverse(axis);
+        (self.grid.n[axis], self.grid.n[ta] * self.grid.n[tb])
+    }
+
+    /// Global index of cell `s` of line `t` (transverse indices `t % n_a`, `t / n_a`) along
+    /// `axis`.
+    #[inline]
+    fn cell(&self, axis: usize, t: usize, s: usize) -> usize {
+        let (ta, tb) = Self::transverse(axis);
+        let mut x = [0usize; 3];
+        x[axis] = s;
+        x[ta] = t % self.grid.n[ta];
+        x[tb] = t / self.grid.n[ta];
+        self.grid.index(x[0], x[1], x[2])
+    }
+
+    fn reconstruct(&self, alpha: &[f64], idx: usize, v: f64, method: NormalMethod) -> Plic3 {
+        let g = &self.grid;
+        let at = [idx % g.n[0], (idx / g.n[0]) % g.n[1], idx / (g.n[0] * g.n[1])];
+        Plic3::new(normal_3d(&self.block(alpha, at), method), v)
+    }
+
+    fn recon_fraction(r: &Plic3, axis: usize, positive: bool, beta: f64) -> f64 {
+        r.face_fraction(axis, positive, beta)
     }
 
     /// Learned flux fractions of every face of `axis` (same indexing as the face Courant
@@ -216,7 +250,7 @@ impl Advection3 {
                     }
                     let (up, dir) =
                         if b > 0.0 { (k as isize - 1, 1isize) } else { (k as isize, -1isize) };
-                    let u = self.wrap(up, n) as isize;
+                    let u = self.boundary.wrap(up, n) as isize;
                     let mut st = [[[0.0; 3]; 3]; 3];
                     for (x, sx) in st.iter_mut().enumerate() {
                         for (y, sxy) in sx.iter_mut().enumerate() {
@@ -240,89 +274,5 @@ impl Advection3 {
             out[slot] = v;
         }
         out
-    }
-
-    fn sweep(&self, alpha: &mut [f64], c: &[f64], courant: &[f64], axis: usize) {
-        let g = self.grid;
-        let n = g.n[axis];
-        let (ta, tb) = Self::transverse(axis);
-        let periodic = self.boundary == Boundary::Periodic;
-        let coords = |idx: usize| [idx % g.n[0], (idx / g.n[0]) % g.n[1], idx / (g.n[0] * g.n[1])];
-        let recon: Vec<Option<Plic3>> = match &self.scheme {
-            Scheme::Plic(method) => alpha
-                .iter()
-                .enumerate()
-                .map(|(idx, &v)| {
-                    if v > PURE_TOL && v < 1.0 - PURE_TOL {
-                        Some(Plic3::new(normal_3d(&self.block(alpha, coords(idx)), *method), v))
-                    } else {
-                        None
-                    }
-                })
-                .collect(),
-            _ => Vec::new(),
-        };
-        let learned = match &self.scheme {
-            Scheme::Learned(net) => self.learned_fractions(net, alpha, courant, axis),
-            _ => Vec::new(),
-        };
-        let mut line = vec![0.0; n];
-        let mut cl = vec![0.0; n];
-        let mut beta = vec![0.0; n + 1];
-        let mut flux = vec![0.0; n + 1];
-        for q in 0..g.n[tb] {
-            for p in 0..g.n[ta] {
-                let pos = |s: usize| {
-                    let mut x = [0usize; 3];
-                    x[axis] = s;
-                    x[ta] = p;
-                    x[tb] = q;
-                    x
-                };
-                let idx = |s: usize| {
-                    let x = pos(s);
-                    g.index(x[0], x[1], x[2])
-                };
-                for s in 0..n {
-                    line[s] = alpha[idx(s)];
-                    cl[s] = c[idx(s)];
-                }
-                let base = (n + 1) * (p + g.n[ta] * q);
-                beta.copy_from_slice(&courant[base..base + n + 1]);
-                if periodic {
-                    beta[n] = beta[0];
-                }
-                let cell = |s: isize| line[self.wrap(s, n)];
-                for k in 0..=n {
-                    let b = beta[k];
-                    if b == 0.0 || (periodic && k == n) {
-                        flux[k] = 0.0;
-                        continue;
-                    }
-                    let (up, dir) =
-                        if b > 0.0 { (k as isize - 1, 1isize) } else { (k as isize, -1isize) };
-                    let bb = b.abs();
-                    let f = match &self.scheme {
-                        Scheme::Upwind => cell(up),
-                        Scheme::DespresLagoutiere => {
-                            despres_lagoutiere(cell(up - dir), cell(up), cell(up + dir), bb)
-                        }
-                        Scheme::Plic(_) => match recon[idx(self.wrap(up, n))] {
-                            Some(pl) => pl.face_fraction(axis, b > 0.0, bb),
-                            None => cell(up).clamp(0.0, 1.0),
-                        },
-                        Scheme::Learned(_) => learned[base + k],
-                    };
-                    flux[k] = b * f;
-                }
-                if periodic {
-                    flux[n] = flux[0];
-                }
-                limit_and_update(&mut line, &cl, &beta, &mut flux, periodic);
-                for s in 0..n {
-                    alpha[idx(s)] = line[s];
-                }
-            }
-        }
     }
 }

@@ -25,6 +25,15 @@ pub enum VofError {
         /// Time reached when it was detected.
         time: f64,
     },
+    /// The time-step condition of the bounded sweep (see [`crate::sweep`]) still failed after
+    /// the step was split into `2^MAX_HALVINGS` parts ([`crate::sweep::MAX_HALVINGS`]).
+    #[error("bounded-sweep time-step condition violated at time {time:e} even with dt = {dt:e}")]
+    StepConditionViolated {
+        /// Start of the smallest rejected piece.
+        time: f64,
+        /// Length of the smallest rejected piece.
+        dt: f64,
+    },
     /// Loaded data (network weights, data sets) do not have the expected form.
     #[error("malformed data: {0}")]
     Malformed(String),

@@ -18,6 +18,18 @@ pub enum Boundary {
     Closed,
 }
 
+impl Boundary {
+    /// Cell index along an axis of `n` cells for a possibly out-of-range `v`: wrapped around
+    /// (periodic) or clamped to the nearest cell (closed).
+    #[inline]
+    pub(crate) fn wrap(self, v: isize, n: usize) -> usize {
+        match self {
+            Boundary::Periodic => v.rem_euclid(n as isize) as usize,
+            Boundary::Closed => v.clamp(0, n as isize - 1) as usize,
+        }
+    }
+}
+
 fn check_sizes<const D: usize>(n: [usize; D], lo: [f64; D], hi: [f64; D]) -> Result<()> {
     for d in 0..D {
         if n[d] < 3 {

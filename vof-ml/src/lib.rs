@@ -10,7 +10,7 @@
 //! | [`normals`] | Youngs, centred-column, mixed (MYC) and ELVIRA normals |
 //! | [`plic`] | PLIC cells and their exact face fluxes |
 //! | [`scheme`] | upwind, Després–Lagoutière, PLIC and learned face fluxes |
-//! | [`sweep`] | the conservative, bounded split update with the Weymouth–Yue correction |
+//! | [`sweep`] | the conservative split update with the Weymouth–Yue correction, bounded by flux correction |
 //! | [`advect2`], [`advect3`] | split advection drivers |
 //! | [`velocity`] | uniform, rotation, reversed vortex, 3D deformation fields |
 //! | [`learned`] | learned fluxes (symmetrised, bounded), the published VOFML-19 network, the shipped network |

@@ -3,16 +3,17 @@
 //! Every scheme returns, for one face and one sweep, the material fraction `f` of the volume
 //! `|beta| h^d` that crosses the face during the step (`beta` the face Courant number):
 //!
-//! | scheme | `f` | bounds |
-//! |---|---|---|
-//! | [`Scheme::Upwind`] | upwind cell fraction | exact |
-//! | [`Scheme::DespresLagoutiere`] | closest to the downwind value within the stability interval | exact |
-//! | [`Scheme::Plic`] | exact fraction of the swept slab of the upwind cell's PLIC reconstruction | to rounding |
-//! | [`Scheme::Learned`] | symmetrised network output clipped to `[0, 1]` | exact |
+//! | scheme | `f` |
+//! |---|---|
+//! | [`Scheme::Upwind`] | upwind cell fraction |
+//! | [`Scheme::DespresLagoutiere`] | closest to the downwind value within the stability interval |
+//! | [`Scheme::Plic`] | exact fraction of the swept slab of the upwind cell's PLIC reconstruction |
+//! | [`Scheme::Learned`] | symmetrised network output in the positivity interval, clipped to `[0, 1]` |
 //!
-//! The advection drivers then limit each cell's **total** outflow (see
-//! [`crate::advect2`]), which for one outgoing face is the positivity interval of Després &
-//! Jourdren (2020, Sec. 6.2).
+//! The advection drivers then pass these fractions through the flux-corrected update of
+//! [`crate::sweep`] (prelimiting by the upwind cell's content, then a Zalesak limiter around
+//! the donor-cell flux), which keeps `0 <= alpha <= 1` exactly for every scheme and leaves
+//! fractions unchanged where they already keep the bounds with room to spare.
 
 use std::sync::Arc;
 
