@@ -36,6 +36,10 @@ impl Experiment for EpsilonSweep {
          reports the distribution of final losses per eps (a box plot in the paper)."
     }
 
+    fn paper_runtime(&self) -> Option<&'static str> {
+        Some("about 31 s on one core")
+    }
+
     fn run(&self, ctx: &RunContext<'_>) -> Result<ExperimentOutput, ExperimentError> {
         let target = PiecewiseConstant::paper();
         let h = ctx.scale.pick(1e-4, 1e-5);

@@ -33,6 +33,10 @@ impl Experiment for InitRedraw {
          geometric with mean 1/p. The experiment checks both laws by Monte Carlo."
     }
 
+    fn paper_runtime(&self) -> Option<&'static str> {
+        Some("under 1 s on one core")
+    }
+
     fn run(&self, ctx: &RunContext<'_>) -> Result<ExperimentOutput, ExperimentError> {
         let target = PiecewiseConstant::paper();
         let p = subdivision_probability(&target, WIDTH, 2);

@@ -52,6 +52,10 @@ impl Experiment for SgdVsLimit {
          the loss reaches the floor (eta/28) sum Delta^2."
     }
 
+    fn paper_runtime(&self) -> Option<&'static str> {
+        Some("about 8 s on one core")
+    }
+
     fn run(&self, ctx: &RunContext<'_>) -> Result<ExperimentOutput, ExperimentError> {
         let target = PiecewiseConstant::paper();
         let init = super::admissible(ctx.seed, 0, &target)?;

@@ -42,6 +42,10 @@ impl Experiment for StandardRegime {
          jump uncovered, in the standard and in the two-timescale regime."
     }
 
+    fn paper_runtime(&self) -> Option<&'static str> {
+        Some("about 5 s on one core")
+    }
+
     fn run(&self, ctx: &RunContext<'_>) -> Result<ExperimentOutput, ExperimentError> {
         let target = PiecewiseConstant::paper();
         let n_seeds = ctx.scale.pick(10u64, 40);

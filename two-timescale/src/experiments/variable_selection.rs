@@ -79,6 +79,10 @@ impl Experiment for VariableSelection {
          outer weight and the largest displacement of an irrelevant neuron."
     }
 
+    fn paper_runtime(&self) -> Option<&'static str> {
+        Some("about 4 s on one core")
+    }
+
     fn run(&self, ctx: &RunContext<'_>) -> Result<ExperimentOutput, ExperimentError> {
         let n_seeds = ctx.scale.pick(5u64, 20);
         let steps3 = PiecewiseConstant::new(0.0, vec![0.3, 0.5, 0.7], vec![1.0, 1.0, 1.0])?;
