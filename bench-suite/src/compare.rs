@@ -209,7 +209,9 @@ pub fn compare_one(
 }
 
 fn fmt_time(s: f64) -> String {
-    if s < 1e-3 {
+    if !s.is_finite() {
+        "—".to_owned()
+    } else if s < 1e-3 {
         format!("{:.1} µs", s * 1e6)
     } else if s < 1.0 {
         format!("{:.2} ms", s * 1e3)
@@ -278,7 +280,8 @@ pub fn compare(
     let mut rows = Vec::new();
     for w in workloads.iter().filter(|w| names.is_empty() || names.iter().any(|n| n == w.name())) {
         for threads in [Threads::One, Threads::All] {
-            eprintln!("compare: {} ({:?} threads)", w.name(), threads);
+            let on = if threads == Threads::One { "one thread" } else { "all cores" };
+            eprintln!("compare: {} ({on})", w.name());
             rows.push(compare_one(w.as_ref(), threads, rounds, reps, &scratch)?);
         }
     }

@@ -98,6 +98,18 @@ fn main() -> ExitCode {
 #[allow(clippy::print_stdout)]
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let registry = registry::all();
+    if let Command::Reproduce { out, .. }
+    | Command::Merge { out, .. }
+    | Command::Check { out }
+    | Command::Compare { out, .. }
+    | Command::Report { out } = &cli.command
+    {
+        anyhow::ensure!(
+            !out.exists() || out.is_dir(),
+            "--out {} is a file, not a directory",
+            out.display()
+        );
+    }
     match cli.command {
         Command::List => {
             for e in &registry {
@@ -169,8 +181,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Report { out } => {
             let order: Vec<&str> = registry.iter().map(|e| e.experiment.name()).collect();
+            anyhow::ensure!(
+                !report::collect_records(&out, &order).is_empty(),
+                "{} holds no finished experiment (no */result.json): nothing to report",
+                out.display()
+            );
             let (n, _) = report::write_report(&out, &order)?;
-            anyhow::ensure!(n > 0, "{} holds no finished experiment", out.display());
             eprintln!("report of {n} experiments: {}", out.join("report.md").display());
             Ok(ExitCode::SUCCESS)
         }

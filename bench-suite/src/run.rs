@@ -189,13 +189,22 @@ pub fn run_one(entry: &Entry, opts: &ReproduceOptions, multi: &MultiProgress) ->
 /// Unknown names and I/O errors.
 pub fn reproduce(registry: &[Entry], opts: &ReproduceOptions) -> Result<Vec<(String, Outcome)>> {
     let selected = select(registry, &opts.names, opts.shard)?;
+    if !opts.force {
+        ensure_same_settings(&opts.out, opts.seed, opts.scale.as_str(), "--force replaces them")?;
+    }
     std::fs::create_dir_all(&opts.out)
         .with_context(|| format!("creating {}", opts.out.display()))?;
     let total = selected.len();
+    if total == 0
+        && let Some(shard) = opts.shard
+    {
+        eprintln!("shard {}/{} of the selection is empty: nothing to run", shard.k, shard.n);
+    }
     let multi = MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::stderr());
     let done = std::sync::atomic::AtomicUsize::new(0);
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(opts.jobs.max(1))
+        // More workers than experiments would only be idle threads.
+        .num_threads(opts.jobs.clamp(1, total.max(1)))
         .build()
         .context("starting the worker threads")?;
     let results: Vec<Result<(String, Outcome)>> = pool.install(|| {
@@ -230,6 +239,29 @@ pub fn reproduce(registry: &[Entry], opts: &ReproduceOptions) -> Result<Vec<(Str
     let order: Vec<&str> = registry.iter().map(|e| e.experiment.name()).collect();
     crate::report::write_report(&opts.out, &order)?;
     Ok(outcomes)
+}
+
+/// Refuses to add results of another seed or scale to a directory that already holds some, so
+/// that one report never mixes settings.
+fn ensure_same_settings(out: &Path, seed: u64, scale: &str, remedy: &str) -> Result<()> {
+    if !out.is_dir() {
+        return Ok(());
+    }
+    let order: Vec<&str> = Vec::new();
+    if let Some(rec) = crate::report::collect_records(out, &order)
+        .into_iter()
+        .find(|r| r.seed != seed || r.scale != scale)
+    {
+        bail!(
+            "{} already holds results of seed {} / scale {} (e.g. `{}`), not seed {seed} / scale \
+             {scale}: use another output directory ({remedy})",
+            out.display(),
+            rec.seed,
+            rec.scale,
+            rec.name
+        );
+    }
+    Ok(())
 }
 
 /// Joins the experiment directories of several output directories (shards) into `out` and
@@ -268,6 +300,9 @@ pub fn merge(registry: &[Entry], sources: &[PathBuf], out: &Path) -> Result<usiz
                 seen.push((src.clone(), rec));
             }
         }
+    }
+    if let Some((_, first)) = seen.first() {
+        ensure_same_settings(out, first.seed, &first.scale, "or merge into an empty one")?;
     }
     for (src, rec) in &seen {
         let from = experiment_dir(src, &rec.name);

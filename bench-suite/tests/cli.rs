@@ -140,13 +140,17 @@ fn writes_files_report_and_resumes() {
     .unwrap();
     assert_eq!(forced.len(), 1);
     assert_eq!(before, read(&dir.path().join("walk-b/finals.npy")));
-    // A different seed is not skipped.
-    let other = reproduce(
-        &reg,
-        &ReproduceOptions { seed: 8, names: vec!["walk-a".into()], ..opts(dir.path()) },
-    )
-    .unwrap();
-    assert_eq!(other[0].1, Outcome::Ran { failed: 0 });
+    // Another seed in the same directory is refused (one report never mixes settings) unless
+    // --force replaces the result.
+    let other = |force| {
+        reproduce(
+            &reg,
+            &ReproduceOptions { seed: 8, force, names: vec!["walk-a".into()], ..opts(dir.path()) },
+        )
+    };
+    let err = other(false).unwrap_err().to_string();
+    assert!(err.contains("already holds results of seed 7"), "{err}");
+    assert_eq!(other(true).unwrap()[0].1, Outcome::Ran { failed: 0 });
 }
 
 #[test]
@@ -176,6 +180,15 @@ fn shards_merge_to_the_single_run() {
         }
     }
     assert!(merge(&reg, &[whole.path().join("nothing-here")], merged.path()).is_err());
+    // Results of another seed are not merged into a directory holding seed 7.
+    let other = tempfile::tempdir().unwrap();
+    reproduce(
+        &reg,
+        &ReproduceOptions { seed: 9, names: vec!["walk-a".into()], ..opts(other.path()) },
+    )
+    .unwrap();
+    let err = merge(&reg, &[other.path().to_path_buf()], merged.path()).unwrap_err();
+    assert!(err.to_string().contains("already holds results of seed 7"), "{err}");
 }
 
 #[test]
@@ -218,6 +231,19 @@ fn binary_rejects_bad_arguments_without_panicking() {
     }
     let list = Command::new(exe).arg("list").output().unwrap();
     assert!(list.status.success());
+    // A report of an empty directory is refused and writes nothing.
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let out = Command::new(exe).args(["report", "--out"]).arg(&empty).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nothing to report"));
+    assert!(!empty.join("report.md").exists());
+    // A file given as the output directory is named as such.
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, b"x").unwrap();
+    let out = Command::new(exe).args(["check", "--out"]).arg(&file).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is a file, not a directory"));
 }
 
 fn euler_limit(expected: Option<(f64, f64)>) -> bench_suite::check::Limit {
@@ -298,4 +324,59 @@ fn report_recomputes_verdicts_and_cleans_temporaries() {
     )
     .unwrap();
     assert!(!stale.exists());
+}
+
+/// Every regular file under `dir` (relative path, contents), except `result.json`, which also
+/// records the wall-clock time.
+fn data_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files = Vec::new();
+    for exp in std::fs::read_dir(dir).unwrap().flatten().filter(|e| e.path().is_dir()) {
+        for f in std::fs::read_dir(exp.path()).unwrap().flatten() {
+            let name = f.file_name().to_string_lossy().into_owned();
+            if name != "result.json" {
+                let rel = format!("{}/{name}", exp.file_name().to_string_lossy());
+                files.push((rel, read(&f.path())));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// The workspace's own experiments (the fastest of several crates) split into three shards,
+/// run two at a time, and merged, give byte-identical data files to one sequential run.
+#[test]
+fn real_experiments_sharded_and_merged_match_one_run() {
+    let names: Vec<String> =
+        ["hardmax", "role-of-v", "transport-map", "dln-orthogonal", "two-timescale-init-redraw"]
+            .map(String::from)
+            .to_vec();
+    let reg = bench_suite::registry::all();
+    let base = |out: &Path| ReproduceOptions { names: names.clone(), seed: 11, ..opts(out) };
+    let whole = tempfile::tempdir().unwrap();
+    let o = reproduce(&reg, &ReproduceOptions { jobs: 1, ..base(whole.path()) }).unwrap();
+    assert_eq!(o.len(), names.len());
+    assert!(o.iter().all(|(_, o)| matches!(o, Outcome::Ran { .. })), "{o:?}");
+
+    let parts: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let mut ran = 0;
+    for (k, p) in parts.iter().enumerate() {
+        let shard = Some(Shard { k: k + 1, n: 3 });
+        ran +=
+            reproduce(&reg, &ReproduceOptions { shard, jobs: 2, ..base(p.path()) }).unwrap().len();
+    }
+    assert_eq!(ran, names.len());
+    let merged = tempfile::tempdir().unwrap();
+    let sources: Vec<_> = parts.iter().map(|p| p.path().to_path_buf()).collect();
+    assert_eq!(merge(&reg, &sources, merged.path()).unwrap(), names.len());
+
+    let (a, b) = (data_files(whole.path()), data_files(merged.path()));
+    assert!(a.len() > 2 * names.len(), "too few data files: {}", a.len());
+    assert_eq!(
+        a.iter().map(|f| &f.0).collect::<Vec<_>>(),
+        b.iter().map(|f| &f.0).collect::<Vec<_>>()
+    );
+    for ((name, x), (_, y)) in a.iter().zip(&b) {
+        assert!(x == y, "{name} differs between the single run and the merged shards");
+    }
 }

@@ -23,10 +23,14 @@ pub fn workloads() -> Vec<Box<dyn Workload>> {
     ]
 }
 
-/// The knots of a path (both sides list `lambda_max` first and the end of the path last).
+/// The knots of a path (both sides list `lambda_max` first and the end of the path last), in
+/// the form the library picks for the shape of `x` (Gram form for `p <= n`, design form for
+/// `p > n`, as scikit-learn's `Gram = "auto"`).
 fn knots(x: &Mat<f64>, y: &[f64], config: LarsConfig) -> Vec<f64> {
-    let problem = Problem::from_design(x.as_ref(), y, LossScaling::Mean).expect("finite data");
-    let path = Lars::new(config).expect("valid configuration").path(&problem).expect("path");
+    let path = Lars::new(config)
+        .expect("valid configuration")
+        .path_from_design(x.as_ref(), y, LossScaling::Mean)
+        .expect("path");
     path.lambdas().to_vec()
 }
 

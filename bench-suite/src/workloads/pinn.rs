@@ -4,6 +4,7 @@ use std::path::Path;
 
 use anyhow::Result;
 use faer::Mat;
+use megavolt_core::linalg::Parallelism;
 use megavolt_core::nn::Adam;
 use megavolt_core::rng::Seed;
 use pinn::jet::TanhNet;
@@ -43,8 +44,14 @@ struct PiklSolveState {
 }
 
 impl Prepared for PiklSolveState {
-    fn run(&mut self, _threads: Threads) -> Vec<f64> {
-        let model = self.config.fit(self.x.as_ref(), &self.y).expect("PIKL solve");
+    fn run(&mut self, threads: Threads) -> Vec<f64> {
+        // The assembly runs on one thread; the factorisation follows the thread setting.
+        let parallelism = match threads {
+            Threads::One => Parallelism::Sequential,
+            Threads::All => Parallelism::Parallel,
+        };
+        let config = self.config.with_parallelism(parallelism);
+        let model = config.fit(self.x.as_ref(), &self.y).expect("PIKL solve");
         let theta = model.coefficients();
         theta.iter().map(|t| t.re).chain(theta.iter().map(|t| t.im)).collect()
     }

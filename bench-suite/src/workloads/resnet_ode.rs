@@ -3,10 +3,10 @@
 use std::path::Path;
 
 use anyhow::Result;
-use faer::Mat;
+use faer::{Mat, MatMut};
 use megavolt_core::nn::Activation;
 use megavolt_core::rng::{Seed, gaussian_mat};
-use resnet_ode::{ResNet, ResNetSpec};
+use resnet_ode::{ResNet, ResNetParams, ResNetSpec, Workspace};
 
 use super::{row_major, write_spec};
 use crate::compare::{Prepared, Threads, Workload, write_npy};
@@ -47,31 +47,38 @@ pub struct ResnetTrainStep {
 
 struct ResnetTrainStepState {
     net: ResNet,
+    start: ResNetParams,
+    ws: Workspace,
     x: Mat<f64>,
     y: Mat<f64>,
     lr: f64,
 }
 
-/// Parameters in the peer's order: the stacks `W (L x M x d)`, `V (L x d x M)`, then `A`
+/// Loss, gradient norm, then the updated parameters in the peer's order: the stacks `W (L x M x d)`, `V (L x d x M)`, then `A`
 /// and `B`, each row-major.
-fn flat_row_major(net: &ResNet) -> Vec<f64> {
+fn answer(loss: f64, gnorm: f64, net: &ResNet) -> Vec<f64> {
     let p = net.params();
-    let mut out = Vec::with_capacity(p.len());
+    let mut out = vec![0.0; p.len() + 2];
+    out[..2].copy_from_slice(&[loss, gnorm]);
+    let mut pos = 2;
     for m in p.w.iter().chain(&p.v).chain(p.input_map.iter()).chain(p.output_map.iter()) {
-        out.extend(row_major(m.as_ref()));
+        let len = m.nrows() * m.ncols();
+        MatMut::from_row_major_slice_mut(&mut out[pos..pos + len], m.nrows(), m.ncols())
+            .copy_from(m);
+        pos += len;
     }
     out
 }
 
 impl Prepared for ResnetTrainStepState {
     fn run(&mut self, _threads: Threads) -> Vec<f64> {
-        // Every call starts from the same weights, like the peer's.
-        let mut net = self.net.clone();
-        let (loss, grads) = net.loss_and_gradients(self.x.as_ref(), self.y.as_ref());
-        net.params_mut().axpy(-self.lr, &grads.params);
-        let mut out = vec![loss, grads.params.norm()];
-        out.extend(flat_row_major(&net));
-        out
+        // Every call starts from the same weights, like the peer's; the buffers of the
+        // forward-backward pass are reused across calls, as a training loop would.
+        self.net.params_mut().copy_from(&self.start);
+        let loss = self.net.loss_and_gradients_in(self.x.as_ref(), self.y.as_ref(), &mut self.ws);
+        let gnorm = self.ws.gradients().norm();
+        self.net.params_mut().axpy(-self.lr, self.ws.gradients());
+        answer(loss, gnorm, &self.net)
     }
 }
 
@@ -119,6 +126,8 @@ impl Workload for ResnetTrainStep {
         write_npy(&dir.join("y.npy"), &[self.output, self.batch], &row_major(y.as_ref()))?;
         let lr = self.depth as f64 * self.lr0;
         write_spec(dir, &serde_json::json!({ "scale": net.config().scale(), "lr": lr }))?;
-        Ok(Box::new(ResnetTrainStepState { net, x, y, lr }))
+        let ws = Workspace::new(net.config(), self.batch);
+        let start = net.params().clone();
+        Ok(Box::new(ResnetTrainStepState { net, start, ws, x, y, lr }))
     }
 }
