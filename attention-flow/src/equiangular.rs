@@ -20,7 +20,7 @@
 
 use megavolt_core::ode::Solver;
 
-use crate::error::{AttentionError, Result, check_beta, check_positive};
+use crate::error::{AttentionError, Result, check_beta, positive};
 use crate::kernel::Normalization;
 
 /// The right-hand side `rho'` of the equiangular ODE for `n` tokens.
@@ -62,7 +62,7 @@ pub fn solve(
     step: f64,
 ) -> Result<Vec<f64>> {
     check_beta(beta)?;
-    check_positive("step", step)?;
+    positive("step", step)?;
     if n < 2 {
         return Err(AttentionError::invalid("n", n, "at least 2 tokens"));
     }

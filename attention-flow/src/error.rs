@@ -52,31 +52,9 @@ pub enum AttentionError {
 /// Shorthand for `Result<T, AttentionError>`.
 pub type Result<T, E = AttentionError> = std::result::Result<T, E>;
 
-impl AttentionError {
-    /// Builds an [`AttentionError::InvalidParameter`] from any displayable value.
-    pub fn invalid(
-        name: &'static str,
-        value: impl std::fmt::Display,
-        expected: &'static str,
-    ) -> Self {
-        Self::InvalidParameter { name, value: value.to_string(), expected }
-    }
-}
+megavolt_core::parameter_checks!(AttentionError);
 
 /// Checks that `beta` is finite and non-negative.
 pub(crate) fn check_beta(beta: f64) -> Result<f64> {
-    if beta.is_finite() && beta >= 0.0 {
-        Ok(beta)
-    } else {
-        Err(AttentionError::invalid("beta", beta, "a finite number >= 0"))
-    }
-}
-
-/// Checks that a step size is finite and positive.
-pub(crate) fn check_positive(name: &'static str, value: f64) -> Result<f64> {
-    if value.is_finite() && value > 0.0 {
-        Ok(value)
-    } else {
-        Err(AttentionError::invalid(name, value, "a finite number > 0"))
-    }
+    non_negative("beta", beta)
 }

@@ -17,7 +17,7 @@
 use faer::{Mat, MatRef};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{AttentionError, Result, check_positive};
+use crate::error::{AttentionError, Result, positive};
 use crate::field::TokenField;
 use crate::kernel::Workspace;
 use crate::tokens;
@@ -75,7 +75,7 @@ pub fn run_layers<F: TokenField>(
     scheme: LayerScheme,
     record_every: usize,
 ) -> Result<LayerTrajectory> {
-    check_positive("step", step)?;
+    positive("step", step)?;
     if record_every == 0 {
         return Err(AttentionError::invalid("record_every", 0, "at least 1"));
     }

@@ -38,7 +38,7 @@ use rand::RngExt;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{AttentionError, Result, check_positive};
+use crate::error::{AttentionError, Result, positive};
 
 /// Parameters of the single-location regression task and of the training run.
 ///
@@ -109,9 +109,9 @@ impl SlrSetting {
         if self.steps == 0 {
             return Err(AttentionError::invalid("steps", 0, "at least 1"));
         }
-        check_positive("gamma", self.gamma)?;
-        check_positive("lambda0", self.lambda0)?;
-        check_positive("step_size", self.step_size)?;
+        positive("gamma", self.gamma)?;
+        positive("lambda0", self.lambda0)?;
+        positive("step_size", self.step_size)?;
         if !(self.noise.is_finite() && self.noise >= 0.0) {
             return Err(AttentionError::invalid("noise", self.noise, "a finite number >= 0"));
         }

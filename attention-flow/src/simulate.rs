@@ -12,7 +12,7 @@ use megavolt_core::CoreError;
 use megavolt_core::ode::{AdaptiveOptions, Direction, Event, Output, Solver, Stats};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{AttentionError, Result, check_positive};
+use crate::error::{AttentionError, Result, positive};
 use crate::field::TokenField;
 use crate::kernel::Workspace;
 use crate::observables::{cluster_count, min_inner_product};
@@ -184,8 +184,8 @@ pub fn simulate<F: TokenField>(
 
     let mut cluster_log = Vec::new();
     let mut solver = match scheme {
-        Scheme::Rk4 { step } => Solver::rk4(check_positive("step", step)?)?,
-        Scheme::Euler { step } => Solver::euler(check_positive("step", step)?)?,
+        Scheme::Rk4 { step } => Solver::rk4(positive("step", step)?)?,
+        Scheme::Euler { step } => Solver::euler(positive("step", step)?)?,
         Scheme::DormandPrince(opts) => Solver::dormand_prince(opts)?,
     }
     .output(options.output.clone());

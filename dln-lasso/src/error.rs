@@ -63,34 +63,7 @@ pub enum DlnError {
 /// Shorthand for `Result<T, DlnError>`.
 pub type Result<T, E = DlnError> = std::result::Result<T, E>;
 
-impl DlnError {
-    /// Builds a [`DlnError::InvalidParameter`] from any displayable value.
-    pub fn invalid(
-        name: &'static str,
-        value: impl std::fmt::Display,
-        expected: &'static str,
-    ) -> Self {
-        Self::InvalidParameter { name, value: value.to_string(), expected }
-    }
-}
-
-/// Checks that `value` is finite and strictly positive.
-pub(crate) fn positive(name: &'static str, value: f64) -> Result<f64> {
-    if value.is_finite() && value > 0.0 {
-        Ok(value)
-    } else {
-        Err(DlnError::invalid(name, value, "a finite number > 0"))
-    }
-}
-
-/// Checks that `value` is finite and non-negative.
-pub(crate) fn non_negative(name: &'static str, value: f64) -> Result<f64> {
-    if value.is_finite() && value >= 0.0 {
-        Ok(value)
-    } else {
-        Err(DlnError::invalid(name, value, "a finite number >= 0"))
-    }
-}
+megavolt_core::parameter_checks!(DlnError);
 
 #[cfg(test)]
 mod tests {

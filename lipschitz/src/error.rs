@@ -77,13 +77,4 @@ pub enum LipError {
 /// Shorthand for `Result<T, LipError>`.
 pub type Result<T, E = LipError> = std::result::Result<T, E>;
 
-impl LipError {
-    /// Builds a [`LipError::InvalidParameter`] from any displayable value.
-    pub fn invalid(
-        name: &'static str,
-        value: impl std::fmt::Display,
-        expected: &'static str,
-    ) -> Self {
-        Self::InvalidParameter { name, value: value.to_string(), expected }
-    }
-}
+megavolt_core::parameter_checks!(LipError);

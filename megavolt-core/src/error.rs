@@ -54,42 +54,93 @@ pub enum CoreError {
 /// Shorthand for `Result<T, CoreError>`.
 pub type Result<T, E = CoreError> = std::result::Result<T, E>;
 
-impl CoreError {
-    /// Builds an [`CoreError::InvalidParameter`] from any displayable value.
-    pub fn invalid(
-        name: &'static str,
-        value: impl std::fmt::Display,
-        expected: &'static str,
-    ) -> Self {
-        Self::InvalidParameter { name, value: value.to_string(), expected }
-    }
-}
+crate::parameter_checks!(CoreError);
 
 /// Checks that `value` is finite, or returns [`CoreError::InvalidParameter`] naming it.
 pub fn ensure_finite(name: &'static str, value: f64) -> Result<f64> {
-    if value.is_finite() {
-        Ok(value)
-    } else {
-        Err(CoreError::invalid(name, value, "a finite number"))
-    }
+    finite(name, value)
 }
 
 /// Checks that `value` is finite and strictly positive.
 pub fn ensure_positive(name: &'static str, value: f64) -> Result<f64> {
-    if value.is_finite() && value > 0.0 {
-        Ok(value)
-    } else {
-        Err(CoreError::invalid(name, value, "a finite number > 0"))
-    }
+    positive(name, value)
 }
 
 /// Checks that `value` is finite and non-negative.
 pub fn ensure_non_negative(name: &'static str, value: f64) -> Result<f64> {
-    if value.is_finite() && value >= 0.0 {
-        Ok(value)
-    } else {
-        Err(CoreError::invalid(name, value, "a finite number >= 0"))
-    }
+    non_negative(name, value)
+}
+
+/// Gives an error enum with a variant
+/// `InvalidParameter { name: &'static str, value: String, expected: &'static str }` the
+/// constructor `invalid(name, value, expected)` (any displayable value) and defines, in the
+/// calling module, the crate-private range checks `finite`, `positive` and `non_negative`
+/// (`fn(&'static str, f64) -> Result<f64, E>`), whose messages are the same in every crate of
+/// the workspace: "expected a finite number", "... > 0", "... >= 0".
+///
+/// ```
+/// #[derive(Debug)]
+/// pub enum MyError {
+///     /// A parameter is outside its valid range.
+///     InvalidParameter { name: &'static str, value: String, expected: &'static str },
+/// }
+/// megavolt_core::parameter_checks!(MyError);
+///
+/// assert!(positive("lr", 0.1).is_ok());
+/// let MyError::InvalidParameter { name, value, .. } = non_negative("beta", -1.0).unwrap_err();
+/// assert_eq!((name, value.as_str()), ("beta", "-1"));
+/// assert!(finite("x", f64::NAN).is_err());
+/// ```
+#[macro_export]
+macro_rules! parameter_checks {
+    ($error:ident) => {
+        impl $error {
+            /// Builds the `InvalidParameter` variant from any displayable value.
+            pub fn invalid(
+                name: &'static str,
+                value: impl ::std::fmt::Display,
+                expected: &'static str,
+            ) -> Self {
+                Self::InvalidParameter { name, value: value.to_string(), expected }
+            }
+        }
+
+        /// Checks that `value` is finite, naming it in the error otherwise.
+        #[allow(dead_code)]
+        pub(crate) fn finite(name: &'static str, value: f64) -> ::std::result::Result<f64, $error> {
+            if value.is_finite() {
+                Ok(value)
+            } else {
+                Err($error::invalid(name, value, "a finite number"))
+            }
+        }
+
+        /// Checks that `value` is finite and strictly positive, naming it in the error otherwise.
+        #[allow(dead_code)]
+        pub(crate) fn positive(
+            name: &'static str,
+            value: f64,
+        ) -> ::std::result::Result<f64, $error> {
+            if value.is_finite() && value > 0.0 {
+                Ok(value)
+            } else {
+                Err($error::invalid(name, value, "a finite number > 0"))
+            }
+        }
+
+        /// Checks that `value` is finite and non-negative, naming it in the error otherwise.
+        #[allow(dead_code)]
+        pub(crate) fn non_negative(
+            name: &'static str,
+            value: f64,
+        ) -> ::std::result::Result<f64, $error> {
+            if value.is_finite() && value >= 0.0 {
+                Ok(value)
+            } else {
+                Err($error::invalid(name, value, "a finite number >= 0"))
+            }
+        }
+    };
 }
 
 #[cfg(test)]

@@ -53,34 +53,7 @@ pub enum PinnError {
 /// Shorthand for `Result<T, PinnError>`.
 pub type Result<T, E = PinnError> = std::result::Result<T, E>;
 
-impl PinnError {
-    /// Builds a [`PinnError::InvalidParameter`] from any displayable value.
-    pub fn invalid(
-        name: &'static str,
-        value: impl std::fmt::Display,
-        expected: &'static str,
-    ) -> Self {
-        Self::InvalidParameter { name, value: value.to_string(), expected }
-    }
-}
-
-/// Checks that `value` is finite and `>= 0`.
-pub(crate) fn non_negative(name: &'static str, value: f64) -> Result<f64> {
-    if value.is_finite() && value >= 0.0 {
-        Ok(value)
-    } else {
-        Err(PinnError::invalid(name, value, "a finite number >= 0"))
-    }
-}
-
-/// Checks that `value` is finite and `> 0`.
-pub(crate) fn positive(name: &'static str, value: f64) -> Result<f64> {
-    if value.is_finite() && value > 0.0 {
-        Ok(value)
-    } else {
-        Err(PinnError::invalid(name, value, "a finite number > 0"))
-    }
-}
+megavolt_core::parameter_checks!(PinnError);
 
 #[cfg(test)]
 mod tests {

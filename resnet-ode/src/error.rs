@@ -45,34 +45,7 @@ pub enum ResnetError {
 /// Shorthand for `Result<T, ResnetError>`.
 pub type Result<T, E = ResnetError> = std::result::Result<T, E>;
 
-impl ResnetError {
-    /// Builds a [`ResnetError::InvalidParameter`] from any displayable value.
-    pub fn invalid(
-        name: &'static str,
-        value: impl std::fmt::Display,
-        expected: &'static str,
-    ) -> Self {
-        Self::InvalidParameter { name, value: value.to_string(), expected }
-    }
-}
-
-/// Checks `value` is finite and strictly positive, naming it in the error otherwise.
-pub(crate) fn positive(name: &'static str, value: f64) -> Result<f64> {
-    if value.is_finite() && value > 0.0 {
-        Ok(value)
-    } else {
-        Err(ResnetError::invalid(name, value, "a finite number > 0"))
-    }
-}
-
-/// Checks `value` is finite and non-negative.
-pub(crate) fn non_negative(name: &'static str, value: f64) -> Result<f64> {
-    if value.is_finite() && value >= 0.0 {
-        Ok(value)
-    } else {
-        Err(ResnetError::invalid(name, value, "a finite number >= 0"))
-    }
-}
+megavolt_core::parameter_checks!(ResnetError);
 
 /// Checks a count is at least `min`.
 pub(crate) fn at_least(

@@ -65,43 +65,7 @@ pub enum TwoTimescaleError {
 /// Shorthand for `Result<T, TwoTimescaleError>`.
 pub type Result<T, E = TwoTimescaleError> = std::result::Result<T, E>;
 
-impl TwoTimescaleError {
-    /// Builds a [`TwoTimescaleError::InvalidParameter`] from any displayable value.
-    pub fn invalid(
-        name: &'static str,
-        value: impl std::fmt::Display,
-        expected: &'static str,
-    ) -> Self {
-        Self::InvalidParameter { name, value: value.to_string(), expected }
-    }
-}
-
-/// Checks that `value` is finite and strictly positive.
-pub(crate) fn positive(name: &'static str, value: f64) -> Result<f64> {
-    if value.is_finite() && value > 0.0 {
-        Ok(value)
-    } else {
-        Err(TwoTimescaleError::invalid(name, value, "a finite number > 0"))
-    }
-}
-
-/// Checks that `value` is finite.
-pub(crate) fn finite(name: &'static str, value: f64) -> Result<f64> {
-    if value.is_finite() {
-        Ok(value)
-    } else {
-        Err(TwoTimescaleError::invalid(name, value, "a finite number"))
-    }
-}
-
-/// Checks that `value` is finite and non-negative.
-pub(crate) fn non_negative(name: &'static str, value: f64) -> Result<f64> {
-    if value.is_finite() && value >= 0.0 {
-        Ok(value)
-    } else {
-        Err(TwoTimescaleError::invalid(name, value, "a finite number >= 0"))
-    }
-}
+megavolt_core::parameter_checks!(TwoTimescaleError);
 
 #[cfg(test)]
 mod tests {

@@ -45,13 +45,4 @@ pub enum VofError {
 /// Shorthand for `Result<T, VofError>`.
 pub type Result<T, E = VofError> = std::result::Result<T, E>;
 
-impl VofError {
-    /// Builds a [`VofError::InvalidParameter`] from any displayable value.
-    pub fn invalid(
-        name: &'static str,
-        value: impl std::fmt::Display,
-        expected: &'static str,
-    ) -> Self {
-        Self::InvalidParameter { name, value: value.to_string(), expected }
-    }
-}
+megavolt_core::parameter_checks!(VofError);
