@@ -24,13 +24,13 @@
 //! program. For one input dimension, [`exact_lipschitz_1d`] splits the line at every zero
 //! crossing instead, which is exact and cheap also for deep networks.
 
-use faer::{Col, Mat};
+use faer::Mat;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::Domain;
 use crate::error::{LipError, Result};
 use crate::lp::maximise;
-use crate::network::{ActivationPattern, ReluNet};
+use crate::network::{ActivationPattern, ReluNet, unbalance};
 use crate::norms::{Norm, mul, operator_norm};
 
 /// Configuration of [`exact_lipschitz`].
@@ -142,44 +142,11 @@ struct Search<'a> {
 /// M. Jordan and A. G. Dimakis, *Exactly computing the local Lipschitz constant of ReLU
 /// networks*, NeurIPS 2020 (exact local constants, there by mixed-integer programming).
 pub fn exact_lipschitz(net: &ReluNet, config: &ExactConfig) -> Result<ExactResult> {
-    // ReLU is positively homogeneous: multiplying layer k's weights by c_k > 0 and its bias by
-    // c_1 ... c_k multiplies the network by c_1 ... c_m and moves no region boundary. The search
-    // runs on the network whose every layer has largest weight 1, so that its thresholds are
-    // relative to the weights' scale, and the value is scaled back in the log domain.
-    let mut weights = Vec::with_capacity(net.depth());
-    let mut biases = Vec::with_capacity(net.depth());
-    let (mut log_scale, mut cumulative) = (0.0f64, 1.0f64);
-    for (w, b) in net.weights().iter().zip(net.biases()) {
-        let big = (0..w.ncols())
-            .flat_map(|j| (0..w.nrows()).map(move |i| (i, j)))
-            .fold(0.0f64, |m, (i, j)| m.max(w[(i, j)].abs()));
-        let c = if big > 0.0 && big.is_finite() { 1.0 / big } else { 1.0 };
-        log_scale -= c.ln();
-        cumulative *= c;
-        let scaled_b = Col::from_fn(b.nrows(), |i| b[i] * cumulative);
-        if scaled_b.iter().any(|v| !v.is_finite()) {
-            return Err(LipError::invalid(
-                "biases",
-                format!("{:e} (largest, layer {})", b.norm_max(), biases.len() + 1),
-                "biases within floating-point range once the weights are scaled to one",
-            ));
-        }
-        weights.push(Mat::from_fn(w.nrows(), w.ncols(), |i, j| w[(i, j)] * c));
-        biases.push(scaled_b);
-    }
-    let unit = ReluNet::new(weights, Some(biases))?;
+    // The search runs on the balanced network (every layer's largest weight in [1/2, 1)), so
+    // that its thresholds are relative to the weights' scale; the value is scaled back exactly.
+    let (unit, e) = net.balanced()?;
     let mut r = exact_unit_scale(&unit, config)?;
-    if r.value > 0.0 {
-        let value = (r.value.ln() + log_scale).exp();
-        if !value.is_finite() {
-            return Err(LipError::invalid(
-                "weights",
-                format!("a constant of about e^{:.0}", r.value.ln() + log_scale),
-                "a network whose Lipschitz constant is representable in f64",
-            ));
-        }
-        r.value = value;
-    }
+    r.value = unbalance(r.value, e)?;
     Ok(r)
 }
 

@@ -54,7 +54,7 @@ use faer::{Mat, Side};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{LipError, Result};
-use crate::network::ReluNet;
+use crate::network::{ReluNet, unbalance_lipsdp};
 use crate::norms::mul;
 
 /// Result of [`lipsdp_neuron`].
@@ -65,8 +65,11 @@ pub struct LipSdp {
     /// The optimal `rho`.
     pub rho: f64,
     /// The multipliers `lambda`, one per hidden unit, layer by layer.
+    /// (Scaled back from the balanced network: outside the range of `f64` they read `0` or
+    /// `inf`; see [`ReluNet::balanced`].)
     pub multipliers: Vec<f64>,
-    /// Largest eigenvalue of `M(rho, lambda)` at the solution (`<= 0` up to tolerance).
+    /// Largest eigenvalue of `M(rho, lambda)` at the solution (`<= 0` up to tolerance), for the
+    /// LMI of the balanced network ([`ReluNet::balanced`]) on which the problem is solved.
     pub lmi_max_eigenvalue: f64,
     /// Interior-point iterations.
     pub iterations: u32,
@@ -144,6 +147,14 @@ fn tri(i: usize, j: usize) -> usize {
 /// clarabel does not reach `Solved` or `AlmostSolved`; [`LipError::Decomposition`] if the
 /// eigenvalue check fails.
 pub fn lipsdp_neuron(net: &ReluNet, config: &LipSdpConfig) -> Result<LipSdp> {
+    let (unit, _) = net.balanced()?;
+    let mut r = lipsdp_balanced(&unit, config)?;
+    unbalance_lipsdp(net, &mut r.value, Some(&mut r.rho), &mut r.multipliers)?;
+    Ok(r)
+}
+
+/// [`lipsdp_neuron`] on a network whose weights are of order one.
+fn lipsdp_balanced(net: &ReluNet, config: &LipSdpConfig) -> Result<LipSdp> {
     let m = net.depth();
     if m < 2 {
         return Err(LipError::invalid("network depth", m, "at least one hidden layer"));

@@ -54,7 +54,7 @@ use faer::{Mat, MatRef, Par, Side};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{LipError, Result};
-use crate::network::ReluNet;
+use crate::network::{ReluNet, unbalance_lipsdp};
 use crate::norms::mul;
 
 /// Configuration of [`lipsdp_neuron_ipm`].
@@ -122,8 +122,12 @@ pub struct IpmSolution {
     /// The optimal `rho`.
     pub rho: f64,
     /// The multipliers `lambda >= 0`, one per hidden unit, layer by layer.
+    /// (Scaled back from the balanced network: outside the range of `f64` they read `0` or
+    /// `inf`; see [`ReluNet::balanced`].)
     pub multipliers: Vec<f64>,
-    /// Largest eigenvalue of `M(rho, lambda)` at the returned point (`<= 0` up to tolerance).
+    /// Largest eigenvalue of `M(rho, lambda)` at the returned point (`<= 0` up to tolerance),
+    /// for the LMI of the balanced network ([`ReluNet::balanced`]) on which the problem is
+    /// solved.
     pub lmi_max_eigenvalue: f64,
     /// Interior-point iterations.
     pub iterations: u32,
@@ -320,6 +324,14 @@ struct Dir {
 /// the iteration limit is reached or a factorisation fails; [`LipError::Decomposition`] if an
 /// eigenvalue problem fails.
 pub fn lipsdp_neuron_ipm(net: &ReluNet, config: &IpmConfig) -> Result<IpmSolution> {
+    let (unit, _) = net.balanced()?;
+    let mut r = ipm_balanced(&unit, config)?;
+    unbalance_lipsdp(net, &mut r.value, Some(&mut r.rho), &mut r.multipliers)?;
+    Ok(r)
+}
+
+/// [`lipsdp_neuron_ipm`] on a network whose weights are of order one.
+fn ipm_balanced(net: &ReluNet, config: &IpmConfig) -> Result<IpmSolution> {
     let depth = net.depth();
     if depth < 2 {
         return Err(LipError::invalid("network depth", depth, "at least one hidden layer"));

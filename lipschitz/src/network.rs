@@ -331,6 +331,55 @@ impl ReluNet {
             .fold(self.weights[0].clone(), |acc, w| mul(w.as_ref(), acc.as_ref()))
     }
 
+    /// The network rescaled layer by layer by powers of two, so that every nonzero weight
+    /// matrix has largest entry in `[1/2, 1)`, and the exponent `e` with
+    /// `f(x) = 2^e f_balanced(x)` for every `x`.
+    ///
+    /// ReLU is positively homogeneous: multiplying `W_l` by `c_l > 0` and `b_l` by
+    /// `c_1 ... c_l` multiplies the network by `c_1 ... c_m` and moves no activation boundary.
+    /// With `c_l` a power of two the rescaling is exact (no rounding) unless an entry leaves the
+    /// range of normal numbers. Every Lipschitz bound and value of the crate is computed on the
+    /// balanced network and multiplied back by `2^e`, so that weights of any magnitude
+    /// representable in `f64` (say `1e-200` or `1e200` per layer) give the same relative
+    /// accuracy as weights of order one.
+    ///
+    /// ```
+    /// use lipschitz::ReluNet;
+    /// let net = ReluNet::new(vec![faer::mat![[1e100], [-3e100]], faer::mat![[0.25, 0.5]]], None)?;
+    /// let (unit, e) = net.balanced()?;
+    /// let largest = unit.weights()[0].norm_max();
+    /// assert!((0.5..1.0).contains(&largest));
+    /// assert_eq!(unit.weights()[1][(0, 1)], 0.5); // already in [1/2, 1): unchanged
+    /// let x = [0.3];
+    /// assert_eq!(lipschitz::ldexp(unit.forward(&x)[0], e), net.forward(&x)[0]);
+    /// # Ok::<(), lipschitz::LipError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`LipError::InvalidParameter`] naming `biases` if a bias, rescaled with the weights,
+    /// leaves the range of `f64` (biases about `1e300` times larger than the product of the
+    /// weights' scales).
+    pub fn balanced(&self) -> Result<(ReluNet, i32)> {
+        let mut weights = Vec::with_capacity(self.depth());
+        let mut biases = Vec::with_capacity(self.depth());
+        let mut total = 0i32;
+        for (l, (w, b)) in self.weights.iter().zip(&self.biases).enumerate() {
+            let e = layer_exponent(w);
+            total += e;
+            weights.push(Mat::from_fn(w.nrows(), w.ncols(), |i, j| ldexp(w[(i, j)], -e)));
+            let scaled = Col::from_fn(b.nrows(), |i| ldexp(b[i], -total));
+            if scaled.iter().any(|v| !v.is_finite()) {
+                return Err(LipError::invalid(
+                    "biases",
+                    format!("{:e} (largest, layer {})", b.norm_max(), l + 1),
+                    "biases within floating-point range once the weights are scaled to one",
+                ));
+            }
+            biases.push(scaled);
+        }
+        Ok((ReluNet { weights, biases }, total))
+    }
+
     #[track_caller]
     fn check(&self, x: &[f64]) {
         assert_eq!(
@@ -341,6 +390,119 @@ impl ReluNet {
             self.in_dim()
         );
     }
+}
+
+/// `x * 2^e`, exact unless the result leaves the range of normal numbers (then it overflows to
+/// infinity or rounds into the subnormals, as one multiplication would).
+///
+/// ```
+/// assert_eq!(lipschitz::ldexp(3.0, -2), 0.75);
+/// assert_eq!(lipschitz::ldexp(1.5, 2000), f64::INFINITY);
+/// assert_eq!(lipschitz::ldexp(lipschitz::ldexp(1.0, -1050), 1050), 1.0); // via a subnormal
+/// ```
+pub fn ldexp(x: f64, e: i32) -> f64 {
+    // Steps of at most 2^1000 (a normal number either way): each product is exact while it
+    // stays normal, and scaling moves monotonically towards the result, so only the last
+    // product can leave the normal range.
+    let mut y = x;
+    let mut rest = e;
+    while rest != 0 && y != 0.0 && y.is_finite() {
+        let step = rest.clamp(-1000, 1000);
+        y *= f64::from_bits(((1023 + step) as u64) << 52);
+        rest -= step;
+    }
+    y
+}
+
+/// The `e` with `x / 2^e` in `[1/2, 1)`, for finite `x > 0` (subnormals included).
+fn exponent(x: f64) -> i32 {
+    debug_assert!(x > 0.0 && x.is_finite());
+    // Lift subnormals into the normal range first; the biased exponent field then gives e.
+    let (y, shift) = if x < f64::MIN_POSITIVE {
+        (x * f64::from_bits(((1023 + 64) as u64) << 52), 64)
+    } else {
+        (x, 0)
+    };
+    ((y.to_bits() >> 52) & 0x7ff) as i32 - 1022 - shift
+}
+
+/// `value * 2^e` for a nonnegative bound computed on [`ReluNet::balanced`]: an error, not an
+/// infinite or zero result, when the rescaled bound leaves the range of `f64` (a zero would not
+/// be an upper bound of a positive constant).
+pub(crate) fn unbalance(value: f64, e: i32) -> Result<f64> {
+    let v = ldexp(value, e);
+    if v.is_finite() && (v > 0.0 || value == 0.0) {
+        Ok(v)
+    } else {
+        Err(LipError::invalid(
+            "weights",
+            format!("a Lipschitz bound of about 2^{}", e + exponent_or_zero(value)),
+            "a network whose Lipschitz bounds are representable in f64",
+        ))
+    }
+}
+
+/// A nonnegative bound, homogeneous of degree one in every layer's weights, evaluated on the
+/// balanced network and scaled back (see [`ReluNet::balanced`]).
+pub(crate) fn on_balanced(
+    net: &ReluNet,
+    bound: impl FnOnce(&ReluNet) -> Result<f64>,
+) -> Result<f64> {
+    let (unit, e) = net.balanced()?;
+    unbalance(bound(&unit)?, e)
+}
+
+/// The exponent `e_l` of every layer in [`ReluNet::balanced`]: the balanced `W_l` is
+/// `2^(-e_l) W_l`, and hidden layer `l`'s pre-activations are scaled by `2^(-(e_1 + ... + e_l))`.
+pub(crate) fn layer_exponents(net: &ReluNet) -> Vec<i32> {
+    net.weights().iter().map(layer_exponent).collect()
+}
+
+fn layer_exponent(w: &Mat<f64>) -> i32 {
+    let big = w.norm_max();
+    if big > 0.0 { exponent(big) } else { 0 }
+}
+
+/// Scales back an l2 LipSDP certificate `(sqrt(rho), rho, lambda)` (`rho` when present) computed on the balanced
+/// network: with `E = e_1 + ... + e_m` and `E_l = e_1 + ... + e_l`, `rho` gains `2^(2E)` and
+/// the multiplier of a unit of hidden layer `l` gains `2^(2E - 2E_l)` (its quadratic constraint
+/// is of degree two in that layer's pre-activations, which the balancing scales by `2^(-E_l)`).
+/// A multiplier whose scaled value leaves the range of `f64` saturates to `0` or `inf` (layers
+/// of very different scales); the bound and `rho` are errors instead.
+pub(crate) fn unbalance_lipsdp(
+    net: &ReluNet,
+    value: &mut f64,
+    rho: Option<&mut f64>,
+    multipliers: &mut [f64],
+) -> Result<()> {
+    let e = layer_exponents(net);
+    let total: i32 = e.iter().sum();
+    *value = unbalance(*value, total)?;
+    if let Some(rho) = rho {
+        let scaled = ldexp(*rho, 2 * total);
+        if !(scaled.is_finite() && (scaled > 0.0 || *rho == 0.0)) {
+            return Err(LipError::invalid(
+                "weights",
+                format!("rho = L^2 of about 2^{}", 2 * total + exponent_or_zero(*rho)),
+                "a network whose squared Lipschitz bound is representable in f64",
+            ));
+        }
+        *rho = scaled;
+    }
+    let sizes = net.sizes();
+    let (mut k, mut partial) = (0, 0);
+    for (l, &width) in sizes[1..net.depth()].iter().enumerate() {
+        partial += e[l];
+        for lambda in &mut multipliers[k..k + width] {
+            *lambda = ldexp(*lambda, 2 * (total - partial));
+        }
+        k += width;
+    }
+    Ok(())
+}
+
+fn exponent_or_zero(x: f64) -> i32 {
+    if x > 0.0 && x.is_finite() { exponent(x) } else { 0 }
 }
 
 fn affine(w: MatRef<'_, f64>, b: &Col<f64>, a: &[f64]) -> Vec<f64> {

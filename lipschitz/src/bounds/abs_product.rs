@@ -4,7 +4,7 @@
 use faer::Mat;
 
 use crate::error::Result;
-use crate::network::ReluNet;
+use crate::network::{ReluNet, on_balanced};
 use crate::norms::{Norm, abs_mat, mul, operator_norm};
 
 /// `| |W_m| |W_{m-1}| ... |W_1| |_{p -> p}` with `|W|` the entrywise absolute value.
@@ -31,11 +31,13 @@ use crate::norms::{Norm, abs_mat, mul, operator_norm};
 /// M. Pintore and B. Després, *Computable Lipschitz bounds for deep neural networks*,
 /// arXiv:2410.21053, 2024 (bounds in the l1 and l-inf norms built on absolute values).
 pub fn abs_product(net: &ReluNet, norm: Norm) -> Result<f64> {
-    let w = net.weights();
-    let prod = w[1..]
-        .iter()
-        .fold(abs_mat(w[0].as_ref()), |acc, wl| mul(abs_mat(wl.as_ref()).as_ref(), acc.as_ref()));
-    operator_norm(prod.as_ref(), norm)
+    on_balanced(net, |net| {
+        let w = net.weights();
+        let prod = w[1..].iter().fold(abs_mat(w[0].as_ref()), |acc, wl| {
+            mul(abs_mat(wl.as_ref()).as_ref(), acc.as_ref())
+        });
+        operator_norm(prod.as_ref(), norm)
+    })
 }
 
 /// Interval enclosure of the Jacobian over all patterns `D_l in [0, 1]^{n_l}`, propagated from
@@ -67,28 +69,30 @@ pub fn abs_product(net: &ReluNet, norm: Norm) -> Result<f64> {
 /// T.-W. Weng et al., *Towards fast computation of certified robustness for ReLU networks*,
 /// ICML 2018 (interval bounds on Jacobians, there with local activation bounds).
 pub fn jacobian_interval(net: &ReluNet, norm: Norm) -> Result<f64> {
-    let w = net.weights();
-    let m = w.len();
-    let mut lo = w[m - 1].clone();
-    let mut hi = w[m - 1].clone();
-    for l in (0..m - 1).rev() {
-        let wl = &w[l];
-        let (rows, inner, cols) = (lo.nrows(), wl.nrows(), wl.ncols());
-        let mut nlo = Mat::zeros(rows, cols);
-        let mut nhi = Mat::zeros(rows, cols);
-        for j in 0..cols {
-            for k in 0..inner {
-                let wkj = wl[(k, j)];
-                for i in 0..rows {
-                    let (a, b) = (lo[(i, k)] * wkj, hi[(i, k)] * wkj);
-                    nlo[(i, j)] += a.min(b).min(0.0);
-                    nhi[(i, j)] += a.max(b).max(0.0);
+    on_balanced(net, |net| {
+        let w = net.weights();
+        let m = w.len();
+        let mut lo = w[m - 1].clone();
+        let mut hi = w[m - 1].clone();
+        for l in (0..m - 1).rev() {
+            let wl = &w[l];
+            let (rows, inner, cols) = (lo.nrows(), wl.nrows(), wl.ncols());
+            let mut nlo = Mat::zeros(rows, cols);
+            let mut nhi = Mat::zeros(rows, cols);
+            for j in 0..cols {
+                for k in 0..inner {
+                    let wkj = wl[(k, j)];
+                    for i in 0..rows {
+                        let (a, b) = (lo[(i, k)] * wkj, hi[(i, k)] * wkj);
+                        nlo[(i, j)] += a.min(b).min(0.0);
+                        nhi[(i, j)] += a.max(b).max(0.0);
+                    }
                 }
             }
+            lo = nlo;
+            hi = nhi;
         }
-        lo = nlo;
-        hi = nhi;
-    }
-    let b = Mat::from_fn(lo.nrows(), lo.ncols(), |i, j| lo[(i, j)].abs().max(hi[(i, j)].abs()));
-    operator_norm(b.as_ref(), norm)
+        let b = Mat::from_fn(lo.nrows(), lo.ncols(), |i, j| lo[(i, j)].abs().max(hi[(i, j)].abs()));
+        operator_norm(b.as_ref(), norm)
+    })
 }

@@ -2,7 +2,7 @@
 //! norms.
 
 use crate::error::Result;
-use crate::network::ReluNet;
+use crate::network::{ReluNet, on_balanced};
 use crate::norms::{Norm, mul, operator_norm};
 
 /// The l2 bound of Combettes & Pesquet for networks with 1/2-averaged activations (ReLU is
@@ -37,7 +37,7 @@ use crate::norms::{Norm, mul, operator_norm};
 /// driven by averaged activation operators*, SIAM J. Math. Data Sci. 2 (2020), Theorem 3.2 and
 /// Proposition 3.6.
 pub fn combettes_pesquet(net: &ReluNet) -> Result<f64> {
-    combettes_pesquet_norm(net, Norm::L2)
+    on_balanced(net, |net| combettes_pesquet_norm(net, Norm::L2))
 }
 
 /// The Combettes–Pesquet recursion of [`combettes_pesquet`] with operator norms in `norm`.
@@ -71,21 +71,23 @@ pub fn combettes_pesquet(net: &ReluNet) -> Result<f64> {
 /// P. L. Combettes and J.-C. Pesquet, SIAM J. Math. Data Sci. 2 (2020), Theorem 3.2 (written
 /// there in Hilbert spaces; the expansion above carries it to l1 and l-inf).
 pub fn combettes_pesquet_norm(net: &ReluNet, norm: Norm) -> Result<f64> {
-    let w = net.weights();
-    let m = w.len();
-    let mut f = vec![0.0; m + 1];
-    f[0] = 1.0;
-    for j in 1..=m {
-        // Products W_j ... W_{i+1} for i = j-1 down to 0, extended one factor at a time.
-        let mut prod = w[j - 1].clone();
-        let mut acc = 0.0;
-        for i in (0..j).rev() {
-            if i < j - 1 {
-                prod = mul(prod.as_ref(), w[i].as_ref());
+    on_balanced(net, |net| {
+        let w = net.weights();
+        let m = w.len();
+        let mut f = vec![0.0; m + 1];
+        f[0] = 1.0;
+        for j in 1..=m {
+            // Products W_j ... W_{i+1} for i = j-1 down to 0, extended one factor at a time.
+            let mut prod = w[j - 1].clone();
+            let mut acc = 0.0;
+            for i in (0..j).rev() {
+                if i < j - 1 {
+                    prod = mul(prod.as_ref(), w[i].as_ref());
+                }
+                acc += f[i] * operator_norm(prod.as_ref(), norm)?;
             }
-            acc += f[i] * operator_norm(prod.as_ref(), norm)?;
+            f[j] = acc;
         }
-        f[j] = acc;
-    }
-    Ok(f[m] / 2f64.powi(m as i32 - 1))
+        Ok(f[m] / 2f64.powi(m as i32 - 1))
+    })
 }

@@ -4,7 +4,7 @@ use faer::{Mat, Side};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{LipError, Result};
-use crate::network::ReluNet;
+use crate::network::{ReluNet, unbalance, unbalance_lipsdp};
 use crate::norms::{mul, spectral_norm};
 
 /// Result of [`lipsdp_first_order`].
@@ -15,6 +15,8 @@ pub struct LipSdpFirstOrder {
     /// The value at the feasible starting point.
     pub initial: f64,
     /// The multipliers `lambda > 0`, one per hidden unit.
+    /// (Scaled back from the balanced network: outside the range of `f64` they read `0` or
+    /// `inf`; see [`ReluNet::balanced`].)
     pub multipliers: Vec<f64>,
     /// Iterations taken.
     pub iterations: usize,
@@ -206,6 +208,15 @@ fn eigen_gradient(
 /// M. Fazlyab et al., NeurIPS 2019, Theorem 2 (the LMI); S. Boyd and L. Vandenberghe,
 /// *Convex Optimization*, 2004, Appendix A.5.5 (Schur complements).
 pub fn lipsdp_first_order(net: &ReluNet, config: &FirstOrderConfig) -> Result<LipSdpFirstOrder> {
+    let (unit, total) = net.balanced()?;
+    let mut r = first_order_balanced(&unit, config)?;
+    unbalance_lipsdp(net, &mut r.value, None, &mut r.multipliers)?;
+    r.initial = unbalance(r.initial, total)?;
+    Ok(r)
+}
+
+/// [`lipsdp_first_order`] on a network whose weights are of order one.
+fn first_order_balanced(net: &ReluNet, config: &FirstOrderConfig) -> Result<LipSdpFirstOrder> {
     let m = net.depth();
     if m < 2 {
         return Err(LipError::invalid("network depth", m, "at least one hidden layer"));

@@ -1,7 +1,7 @@
 //! The product of layer operator norms (K* of Pintore & Després; AutoLip for MLPs).
 
 use crate::error::Result;
-use crate::network::ReluNet;
+use crate::network::{ReluNet, on_balanced};
 use crate::norms::{Norm, operator_norm, power_iteration};
 
 /// `K* = prod_l |W_l|_{p -> p}`, a certified upper bound of the Lipschitz constant in the norm
@@ -24,7 +24,9 @@ use crate::norms::{Norm, operator_norm, power_iteration};
 /// arXiv:2410.21053, 2024 (the bound K*). A. Virmaux and K. Scaman, *Lipschitz regularity of
 /// deep neural networks*, NeurIPS 2018 (AutoLip).
 pub fn norm_product(net: &ReluNet, norm: Norm) -> Result<f64> {
-    net.weights().iter().try_fold(1.0, |acc, w| Ok(acc * operator_norm(w.as_ref(), norm)?))
+    on_balanced(net, |net| {
+        net.weights().iter().try_fold(1.0, |acc, w| Ok(acc * operator_norm(w.as_ref(), norm)?))
+    })
 }
 
 /// The l2 product bound with each spectral norm replaced by the certified upper side of a
@@ -35,7 +37,9 @@ pub fn norm_product(net: &ReluNet, norm: Norm) -> Result<f64> {
 /// [`LipError::InvalidParameter`](crate::LipError::InvalidParameter) if `iters == 0` or
 /// `squarings > 10`.
 pub fn norm_product_power(net: &ReluNet, iters: usize, squarings: u32) -> Result<f64> {
-    net.weights()
-        .iter()
-        .try_fold(1.0, |acc, w| Ok(acc * power_iteration(w.as_ref(), iters, squarings)?.upper))
+    on_balanced(net, |net| {
+        net.weights()
+            .iter()
+            .try_fold(1.0, |acc, w| Ok(acc * power_iteration(w.as_ref(), iters, squarings)?.upper))
+    })
 }

@@ -4,7 +4,7 @@ use faer::Mat;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{LipError, Result};
-use crate::network::ReluNet;
+use crate::network::{ReluNet, layer_exponents, ldexp, unbalance};
 use crate::norms::spectral_norm;
 
 /// Result of SeqLip.
@@ -63,6 +63,26 @@ fn factors(net: &ReluNet) -> Result<Vec<Factor>> {
     Ok(out)
 }
 
+/// SeqLip on the balanced network (see [`ReluNet::balanced`]), scaled back: factor `l` carries
+/// `sqrt(2^e_l 2^e_{l+1})`, with the full power for the first and the last layer.
+fn on_balanced_seqlip(
+    net: &ReluNet,
+    run: impl FnOnce(&ReluNet) -> Result<SeqLip>,
+) -> Result<SeqLip> {
+    let (unit, total) = net.balanced()?;
+    let mut r = run(&unit)?;
+    r.value = unbalance(r.value, total)?;
+    let e = layer_exponents(net);
+    let m = e.len();
+    for (l, f) in r.factors.iter_mut().enumerate() {
+        let half =
+            if l == 0 { 2 * e[l] } else { e[l] } + if l + 2 == m { 2 * e[l + 1] } else { e[l + 1] };
+        *f = ldexp(*f, half.div_euclid(2))
+            * if half % 2 == 0 { 1.0 } else { std::f64::consts::SQRT_2 };
+    }
+    Ok(r)
+}
+
 fn add_term(m: &mut Mat<f64>, term: &(Vec<f64>, Vec<f64>), sign: f64) {
     for (j, bj) in term.1.iter().enumerate() {
         for (i, ai) in term.0.iter().enumerate() {
@@ -114,6 +134,10 @@ fn factor_norm(f: &Factor, sigma: &[bool]) -> Result<f64> {
 /// A. Virmaux and K. Scaman, *Lipschitz regularity of deep neural networks: analysis and
 /// efficient estimation*, NeurIPS 2018, Theorem 3 and Section 5 (SeqLip).
 pub fn seqlip_exhaustive(net: &ReluNet, max_width: usize) -> Result<SeqLip> {
+    on_balanced_seqlip(net, |unit| seqlip_exhaustive_balanced(unit, max_width))
+}
+
+fn seqlip_exhaustive_balanced(net: &ReluNet, max_width: usize) -> Result<SeqLip> {
     if max_width == 0 || max_width > 24 {
         return Err(LipError::invalid("max_width", max_width, "1..=24"));
     }
@@ -179,6 +203,10 @@ pub fn seqlip_exhaustive(net: &ReluNet, max_width: usize) -> Result<SeqLip> {
 /// # References
 /// A. Virmaux and K. Scaman, NeurIPS 2018, Section 5 (greedy SeqLip).
 pub fn seqlip_greedy(net: &ReluNet) -> Result<SeqLip> {
+    on_balanced_seqlip(net, seqlip_greedy_balanced)
+}
+
+fn seqlip_greedy_balanced(net: &ReluNet) -> Result<SeqLip> {
     if net.depth() == 1 {
         let v = spectral_norm(net.weights()[0].as_ref())?;
         return Ok(SeqLip {

@@ -3,7 +3,7 @@
 use faer::Mat;
 
 use crate::error::Result;
-use crate::network::ReluNet;
+use crate::network::{ReluNet, on_balanced};
 use crate::norms::{Norm, abs_mat, mul, operator_norm};
 
 /// `| G_m |_{p -> p} / 2^(m-1)` with the non-negative matrices
@@ -54,21 +54,23 @@ use crate::norms::{Norm, abs_mat, mul, operator_norm};
 /// for deep neural networks*, arXiv:2410.21053, 2024 (bounds in l1 and l-inf from absolute
 /// values of the weights).
 pub fn split_abs(net: &ReluNet, norm: Norm) -> Result<f64> {
-    let w = net.weights();
-    let m = w.len();
-    let mut g: Vec<Mat<f64>> = Vec::with_capacity(m + 1);
-    g.push(Mat::identity(net.in_dim(), net.in_dim()));
-    for j in 1..=m {
-        // Blocks W_j ... W_{i+1} for i = j-1 down to 0, extended one factor at a time.
-        let mut block = w[j - 1].clone();
-        let mut acc = Mat::<f64>::zeros(w[j - 1].nrows(), net.in_dim());
-        for i in (0..j).rev() {
-            if i < j - 1 {
-                block = mul(block.as_ref(), w[i].as_ref());
+    on_balanced(net, |net| {
+        let w = net.weights();
+        let m = w.len();
+        let mut g: Vec<Mat<f64>> = Vec::with_capacity(m + 1);
+        g.push(Mat::identity(net.in_dim(), net.in_dim()));
+        for j in 1..=m {
+            // Blocks W_j ... W_{i+1} for i = j-1 down to 0, extended one factor at a time.
+            let mut block = w[j - 1].clone();
+            let mut acc = Mat::<f64>::zeros(w[j - 1].nrows(), net.in_dim());
+            for i in (0..j).rev() {
+                if i < j - 1 {
+                    block = mul(block.as_ref(), w[i].as_ref());
+                }
+                acc += mul(abs_mat(block.as_ref()).as_ref(), g[i].as_ref());
             }
-            acc += mul(abs_mat(block.as_ref()).as_ref(), g[i].as_ref());
+            g.push(acc);
         }
-        g.push(acc);
-    }
-    Ok(operator_norm(g[m].as_ref(), norm)? / 2f64.powi(m as i32 - 1))
+        Ok(operator_norm(g[m].as_ref(), norm)? / 2f64.powi(m as i32 - 1))
+    })
 }

@@ -1,0 +1,164 @@
+//! Scale invariance of every bound and of the exact value.
+//!
+//! ReLU is positively homogeneous, so multiplying `W_l` by `c_l > 0` and `b_l` by
+//! `c_1 ... c_l` multiplies the network, hence its Lipschitz constant and every bound, by
+//! `c_1 ... c_m`. With `c_l` powers of two the scaled network balances to the same network as
+//! the original (`ReluNet::balanced`), so each result must be the original one times
+//! `2^(sum of exponents)` exactly; with `c_l` powers of ten the weights are rounded once, so the
+//! results agree to a few units of rounding.
+
+use faer::{Col, Mat};
+use lipschitz::bounds::{
+    FirstOrderConfig, abs_product, combettes_pesquet, combettes_pesquet_norm, jacobian_interval,
+    lipsdp_first_order, norm_product, norm_product_power, seqlip_exhaustive, seqlip_greedy,
+    split_abs,
+};
+use lipschitz::lipsdp_ipm::{IpmConfig, lipsdp_neuron_ipm};
+use lipschitz::{ExactConfig, LipError, Norm, ReluNet, exact_lipschitz, ldexp};
+use megavolt_core::Seed;
+
+/// `net` with `W_l` multiplied by `scale[l]` and `b_l` by `scale[0] ... scale[l]`.
+fn rescaled(net: &ReluNet, scale: &[f64]) -> ReluNet {
+    let mut cumulative = 1.0;
+    let (mut weights, mut biases) = (Vec::new(), Vec::new());
+    // Biases scale with the product so far; a scaling whose products overflow keeps zero
+    // biases.
+    for ((w, b), &c) in net.weights().iter().zip(net.biases()).zip(scale) {
+        cumulative *= c;
+        weights.push(Mat::from_fn(w.nrows(), w.ncols(), |i, j| w[(i, j)] * c));
+        biases.push(Col::from_fn(b.nrows(), |i| b[i] * cumulative));
+    }
+    if biases.iter().all(|b| b.iter().all(|v| v.is_finite())) {
+        ReluNet::new(weights, Some(biases)).unwrap()
+    } else {
+        ReluNet::new(weights, None).unwrap()
+    }
+}
+
+fn random_net(sizes: &[usize], seed: u64) -> ReluNet {
+    ReluNet::random(sizes, 2f64.sqrt(), 0.5, &mut Seed::new(seed).stream("scale")).unwrap()
+}
+
+/// Every f64-valued bound of the crate, by name.
+fn bounds(net: &ReluNet) -> Vec<(&'static str, f64)> {
+    let mut out = Vec::new();
+    for norm in [Norm::L1, Norm::L2, Norm::LInf] {
+        out.push(("product", norm_product(net, norm).unwrap()));
+        out.push(("abs-product", abs_product(net, norm).unwrap()));
+        out.push(("jacobian-interval", jacobian_interval(net, norm).unwrap()));
+        out.push(("combettes-pesquet-norm", combettes_pesquet_norm(net, norm).unwrap()));
+        out.push(("split-abs", split_abs(net, norm).unwrap()));
+    }
+    out.push(("combettes-pesquet", combettes_pesquet(net).unwrap()));
+    out.push(("product-power", norm_product_power(net, 30, 2).unwrap()));
+    out.push(("seqlip", seqlip_exhaustive(net, 12).unwrap().value));
+    out.push(("seqlip-greedy", seqlip_greedy(net).unwrap().value));
+    let fo = lipsdp_first_order(net, &FirstOrderConfig::new(200, 1e-9).unwrap()).unwrap();
+    out.push(("lipsdp-first-order", fo.value));
+    out.push(("lipsdp-first-order-initial", fo.initial));
+    out.push(("exact-l1", exact_lipschitz(net, &ExactConfig::new(Norm::L1)).unwrap().value));
+    out.push(("exact-linf", exact_lipschitz(net, &ExactConfig::new(Norm::LInf)).unwrap().value));
+    out
+}
+
+#[test]
+fn power_of_two_scaling_multiplies_every_bound_exactly() {
+    let net = random_net(&[3, 6, 5, 2], 11);
+    // Layers scaled by 2^700, 2^-650 and 2^400: the total 2^450 keeps the constant and
+    // LipSDP's rho = L^2 (about 2^900) representable, while a product taken layer by layer
+    // from the last would overflow.
+    let exps = [700, -650, 400];
+    let scale: Vec<f64> = exps.iter().map(|&e| ldexp(1.0, e)).collect();
+    let big = rescaled(&net, &scale);
+    let total: i32 = exps.iter().sum();
+    for ((name, v), (_, w)) in bounds(&net).into_iter().zip(bounds(&big)) {
+        assert!(v > 0.0, "{name}: {v}");
+        assert_eq!(w.to_bits(), ldexp(v, total).to_bits(), "{name}");
+    }
+    let cfg = IpmConfig::new(1e-9, 100).unwrap();
+    let (a, b) = (lipsdp_neuron_ipm(&net, &cfg).unwrap(), lipsdp_neuron_ipm(&big, &cfg).unwrap());
+    assert_eq!(b.value.to_bits(), ldexp(a.value, total).to_bits());
+    assert_eq!(b.rho.to_bits(), ldexp(a.rho, 2 * total).to_bits());
+    // Multipliers of hidden layer l gain 2^(2E - 2E_l): E_1 = 700, E_2 = 50.
+    let (h1, h2) = (6, 5);
+    for k in 0..h1 {
+        assert_eq!(
+            b.multipliers[k].to_bits(),
+            ldexp(a.multipliers[k], 2 * (total - 700)).to_bits()
+        );
+    }
+    for k in h1..h1 + h2 {
+        assert_eq!(b.multipliers[k].to_bits(), ldexp(a.multipliers[k], 2 * (total - 50)).to_bits());
+    }
+    let (sa, sb) = (seqlip_exhaustive(&net, 12).unwrap(), seqlip_exhaustive(&big, 12).unwrap());
+    let product: f64 = sb.factors.iter().product();
+    assert!((product / sb.value - 1.0).abs() < 8.0 * f64::EPSILON, "{product} vs {}", sb.value);
+    assert_eq!(sa.patterns, sb.patterns);
+}
+
+#[test]
+fn decimal_scaling_agrees_to_rounding() {
+    let net = random_net(&[2, 5, 4, 1], 5);
+    let scale = [1e200, 1e-180, 1e-30];
+    let scaled = rescaled(&net, &scale);
+    let factor = 1e200 * 1e-180 * 1e-30;
+    let cfg = IpmConfig::new(1e-9, 100).unwrap();
+    let ipm = |n: &ReluNet| lipsdp_neuron_ipm(n, &cfg).unwrap().value;
+    let mut all = bounds(&net);
+    all.push(("lipsdp-ipm", ipm(&net)));
+    let mut all_scaled = bounds(&scaled);
+    all_scaled.push(("lipsdp-ipm", ipm(&scaled)));
+    for ((name, v), (_, w)) in all.into_iter().zip(all_scaled) {
+        if name.starts_with("lipsdp-first-order") {
+            // A fixed number of first-order steps: the perturbed problem follows another
+            // trajectory, so only the exact power-of-two test above applies.
+            continue;
+        }
+        // Each weight is rounded once by the scaling: a relative change of eps per entry, which
+        // the bounds (sums and products of at most a few hundred such terms, or an SVD, or an
+        // optimisation to tolerance 1e-9) carry with a modest factor.
+        let tol = if name == "lipsdp-ipm" { 1e-7 } else { 1e3 * f64::EPSILON };
+        assert!((w / (v * factor) - 1.0).abs() < tol, "{name}: {w:e} vs {:e}", v * factor);
+    }
+}
+
+#[test]
+fn huge_and_tiny_weights_give_bounds_not_zero_or_infinity() {
+    // 1e200 per layer: the unbalanced products overflow after two layers, yet the constant
+    // of the two-layer network, 1e400 times a number of order one, is not representable
+    // either, so the bound must be an error naming the weights; with 1e150 it is 1e300.
+    let net = random_net(&[2, 4, 1], 3);
+    let l1 = norm_product(&net, Norm::L1).unwrap();
+    let ok = rescaled(&net, &[1e150, 1e150]);
+    let v = split_abs(&ok, Norm::L1).unwrap();
+    assert!(v.is_finite() && v >= 1e299, "{v:e}");
+    assert!(v <= l1 * 1e300 * (1.0 + 1e-12));
+    let too_big = rescaled(&net, &[1e200, 1e200]);
+    match split_abs(&too_big, Norm::L1) {
+        Err(LipError::InvalidParameter { name, .. }) => assert_eq!(name, "weights"),
+        other => panic!("expected an error naming the weights, got {other:?}"),
+    }
+    // 1e-20 per layer: the interior-point LipSDP keeps its relative accuracy.
+    let tiny = rescaled(&net, &[1e-20, 1e-20]);
+    let cfg = IpmConfig::new(1e-9, 100).unwrap();
+    let (a, b) = (lipsdp_neuron_ipm(&net, &cfg).unwrap(), lipsdp_neuron_ipm(&tiny, &cfg).unwrap());
+    assert!((b.value / (a.value * 1e-40) - 1.0).abs() < 1e-7, "{:e} vs {:e}", b.value, a.value);
+}
+
+#[cfg(feature = "lipsdp")]
+#[test]
+fn conic_lipsdp_scales_exactly() {
+    use lipschitz::lipsdp::{LipSdpConfig, lipsdp_neuron};
+    let net = random_net(&[2, 5, 4, 1], 8);
+    let big = rescaled(&net, &[ldexp(1.0, -200), ldexp(1.0, 300), ldexp(1.0, 100)]);
+    let cfg = LipSdpConfig::new(1e-9, 200).unwrap();
+    let (a, b) = (lipsdp_neuron(&net, &cfg).unwrap(), lipsdp_neuron(&big, &cfg).unwrap());
+    assert_eq!(b.value.to_bits(), ldexp(a.value, 200).to_bits());
+    assert_eq!(b.rho.to_bits(), ldexp(a.rho, 400).to_bits());
+    // Hidden layer 1 (E_1 = -200) gains 2^(400 + 400), layer 2 (E_2 = 100) 2^(400 - 200).
+    for (k, (x, y)) in a.multipliers.iter().zip(&b.multipliers).enumerate() {
+        assert!(y.is_finite() && *y > 0.0, "multiplier {k}: {y}");
+        let e = if k < 5 { 800 } else { 200 };
+        assert_eq!(y.to_bits(), ldexp(*x, e).to_bits(), "multiplier {k}");
+    }
+}
