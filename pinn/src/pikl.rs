@@ -755,6 +755,11 @@ impl PiklModel {
 
     /// `Re f(x)` at the points `x` (`d x n`, one per column), by blocks of matrix products.
     ///
+    /// The model is a trigonometric polynomial of period `4L`: a point outside the fitting
+    /// domain gets the value of its periodic image (the fit constrains the model only on the
+    /// domain, so such values are extrapolations of no particular quality), and a point with a
+    /// NaN or infinite coordinate gets NaN.
+    ///
     /// # Panics
     /// If `x.nrows() != d`.
     #[track_caller]
@@ -988,6 +993,26 @@ mod tests {
         for (p, q) in a.coefficients().iter().zip(b.coefficients()) {
             assert!((p - q).norm() < 1e-8 * norm);
         }
+    }
+
+    #[test]
+    fn prediction_is_periodic_and_propagates_nan() {
+        let cfg = PiklConfig::builder(2, 0.5).modes(4).lambda(1e-6).build().unwrap();
+        let x = random_points(2, 50, 0.5, 21);
+        let y: Vec<f64> = (0..50).map(|i| x[(0, i)] - x[(1, i)].powi(2)).collect();
+        let model = cfg.fit(x.as_ref(), &y).unwrap();
+        // Period 4L = 2 on each axis; the shift by a period changes each phase by rounding
+        // of the shifted coordinate (about 2 eps) times |omega k| <= 4 pi per axis, plus the
+        // rounding of the power recurrence: a few hundred ulps of the coefficient sum at most.
+        let shifted = Mat::from_fn(2, 50, |j, i| x[(j, i)] + if j == 0 { 2.0 } else { -4.0 });
+        let (a, b) = (model.predict(x.as_ref()), model.predict(shifted.as_ref()));
+        let scale: f64 = model.coefficients().iter().map(|t| t.norm()).sum();
+        for (u, v) in a.iter().zip(&b) {
+            assert!((u - v).abs() <= 256.0 * f64::EPSILON * scale, "{u} vs {v}");
+        }
+        let bad = faer::mat![[0.1, f64::NAN, f64::INFINITY], [0.2, 0.0, 0.0]];
+        let p = model.predict(bad.as_ref());
+        assert!(p[0].is_finite() && p[1].is_nan() && p[2].is_nan(), "{p:?}");
     }
 
     #[test]
