@@ -19,13 +19,25 @@ use crate::hardmax::{Hardmax, StepSize};
 ///    convex combinations), `gamma = 0.05`: vertices fixed, interior tokens on straight lines
 ///    to their cell's vertex with `|x^k - v| = 0.95^k |x^0 - v|` to rounding.
 /// 3. Negative semidefinite `B = -I`: the square contracts by exactly `1 - 2 gamma = 1/2` per
-///    step for `gamma = 1/4`; 40 random tokens in the unit disc with the Frank–Wolfe schedule
-///    `gamma_k = 2/(k + 2)` contract (no verdict).
+///    step for `gamma = 1/4`. 40 random tokens in `[-0.7, 0.7]^2`, with the Frank–Wolfe
+///    schedule `gamma_k = 2/(k + 2)` and with `gamma = 1/4`, collapse to a single cluster
+///    (reported, no verdict): the diameter shrinks geometrically (by about `1 - gamma` per step
+///    for constant `gamma`), but the cluster forms near, not at, the origin (its distance is
+///    reported), so the largest norm stalls instead of tending to zero. The paper's statement
+///    for this case could not be checked (see the module [`crate::hardmax`]).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct HardmaxExperiment;
 
 fn max_norm(x: &Mat<f64>) -> f64 {
     (0..x.ncols()).map(|j| x[(0, j)].hypot(x[(1, j)])).fold(0.0, f64::max)
+}
+
+fn diameter(x: &Mat<f64>) -> f64 {
+    let n = x.ncols();
+    (0..n)
+        .flat_map(|i| (0..i).map(move |j| (i, j)))
+        .map(|(i, j)| (x[(0, i)] - x[(0, j)]).hypot(x[(1, i)] - x[(1, j)]))
+        .fold(0.0, f64::max)
 }
 
 impl Experiment for HardmaxExperiment {
@@ -180,22 +192,53 @@ impl Experiment for HardmaxExperiment {
             format!("NSD random tokens, gamma_k = 2/(k+2): max norm after {steps} steps"),
             *norms.last().unwrap_or(&0.0),
         ));
+        // The same tokens with a constant step: the diameter of the configuration, and where the
+        // cluster ends up.
+        let gamma = 0.25;
+        let map = Hardmax::new(-Mat::<f64>::identity(2, 2), StepSize::Constant(gamma))?;
+        let states = map.run(disc.as_ref(), 40)?;
+        let diam: Vec<f64> = states.iter().map(diameter).collect();
+        // Fit log diam = a + k log r over the geometric tail (steps 20..=40), where the
+        // diameter is still far above rounding.
+        let tail_k: Vec<f64> = (20..diam.len()).map(|k| k as f64).collect();
+        let tail_log: Vec<f64> = diam[20..].iter().map(|d| d.ln()).collect();
+        let factor = megavolt_core::stats::fit_line(&tail_k, &tail_log).slope.exp();
+        out.metrics.push(Metric::new(
+            "NSD random tokens, gamma = 1/4: fitted per-step factor of the diameter (steps 20-40)",
+            factor,
+        ));
+        let last = states.last().expect("run returns the initial state");
+        let centre = (0..2)
+            .map(|a| (0..last.ncols()).map(|j| last[(a, j)]).sum::<f64>() / last.ncols() as f64)
+            .fold(0.0f64, |acc, c| acc.hypot(c));
+        out.metrics.push(Metric::new(
+            "NSD random tokens, gamma = 1/4: distance of the final cluster to the origin",
+            centre,
+        ));
         out.series.push(Series::new(
             "nsd-max-norm",
             vec![("step", ks.clone()), ("max_norm", norms.clone())],
         ));
+        out.series.push(Series::new(
+            "nsd-diameter",
+            vec![("step", (0..diam.len()).map(|k| k as f64).collect()), ("diameter", diam.clone())],
+        ));
         out.figures.push(Figure::new(
             "hardmax",
             "Left: hardmax steps with B = I (tokens move on straight lines to the vertex of their \
-             cell). Right: largest token norm under B = -I with gamma_k = 2/(k+2)",
+             cell). Right: B = -I, largest token norm with gamma_k = 2/(k+2) and diameter with \
+             gamma = 1/4 (the tokens collapse to one cluster near the origin)",
             vec![
                 poly_panel,
-                Panel::new("B = -I", "step", "max |x_i|").log(false, true).curve(Curve::new(
-                    "max norm",
-                    ks,
-                    norms,
-                    Style::Line,
-                )),
+                Panel::new("B = -I", "step", "max |x_i|, diameter")
+                    .log(false, true)
+                    .curve(Curve::new("max norm, gamma_k = 2/(k+2)", ks, norms, Style::Line))
+                    .curve(Curve::new(
+                        "diameter, gamma = 1/4",
+                        (0..diam.len()).map(|k| k as f64).collect(),
+                        diam,
+                        Style::Line,
+                    )),
             ],
         ));
         Ok(out)
