@@ -50,6 +50,27 @@ impl Domain {
         Ok(Domain::Box { lo, hi })
     }
 
+    /// Checks the domain against a network's input dimension `d`, and a box's corners as
+    /// [`Domain::new_box`] does (its fields are public, so a box may have been built without
+    /// it).
+    ///
+    /// # Errors
+    /// [`LipError::InvalidParameter`] naming `domain` for a dimension other than `d`, or the
+    /// errors of [`Domain::new_box`].
+    pub fn check(&self, d: usize) -> Result<()> {
+        if let Domain::Box { lo, hi } = self {
+            Domain::new_box(lo.clone(), hi.clone())?;
+            if lo.len() != d {
+                return Err(LipError::invalid(
+                    "domain",
+                    format!("box of dimension {}", lo.len()),
+                    "the network's input dimension",
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// The box of half-width `radius` around `center` (`radius > 0`).
     ///
     /// # Errors

@@ -144,7 +144,8 @@ struct Search<'a> {
 pub fn exact_lipschitz(net: &ReluNet, config: &ExactConfig) -> Result<ExactResult> {
     // The search runs on the balanced network (every layer's largest weight in [1/2, 1)), so
     // that its thresholds are relative to the weights' scale; the value is scaled back exactly.
-    let (unit, e) = net.balanced()?;
+    config.domain.check(net.in_dim())?;
+    let (unit, e) = net.unit_balanced().balanced()?;
     let mut r = exact_unit_scale(&unit, config)?;
     r.value = unbalance(r.value, e)?;
     Ok(r)
@@ -153,15 +154,6 @@ pub fn exact_lipschitz(net: &ReluNet, config: &ExactConfig) -> Result<ExactResul
 /// [`exact_lipschitz`] on a network whose weights are of order one.
 fn exact_unit_scale(net: &ReluNet, config: &ExactConfig) -> Result<ExactResult> {
     let d = net.in_dim();
-    if let Some(k) = config.domain.dim()
-        && k != d
-    {
-        return Err(LipError::invalid(
-            "domain",
-            format!("box of dimension {k}"),
-            "the network's input dimension",
-        ));
-    }
     let (start, cons) = match &config.domain {
         Domain::Global => (vec![0.0; d], Vec::new()),
         Domain::Box { lo, hi } => {
@@ -354,6 +346,14 @@ pub fn exact_lipschitz_1d(
     if interval.is_some() && !(lo.is_finite() && hi.is_finite() && lo < hi) {
         return Err(LipError::invalid("interval", format!("[{lo}, {hi}]"), "finite lo < hi"));
     }
+    // On the balanced network (same pieces, no overflow), scaled back exactly.
+    let (unit, e) = net.unit_balanced().balanced()?;
+    let (value, pieces) = exact_1d_balanced(&unit, norm, lo, hi);
+    Ok((unbalance(value, e)?, pieces))
+}
+
+/// [`exact_lipschitz_1d`] on a network whose weights are of order one.
+fn exact_1d_balanced(net: &ReluNet, norm: Norm, lo: f64, hi: f64) -> (f64, usize) {
     // A piece: interval, and the layer input as slope * x + offset.
     let mut pieces = vec![(lo, hi, vec![1.0], vec![0.0])];
     let m = net.depth();
@@ -402,5 +402,5 @@ pub fn exact_lipschitz_1d(
             (0..w.nrows()).map(|r| (0..w.ncols()).map(|k| w[(r, k)] * slope[k]).sum()).collect();
         best = best.max(norm.vector(&j));
     }
-    Ok((best, pieces.len()))
+    (best, pieces.len())
 }

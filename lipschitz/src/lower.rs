@@ -20,7 +20,7 @@ use megavolt_core::Seed;
 
 use crate::domain::Domain;
 use crate::error::{LipError, Result};
-use crate::network::ReluNet;
+use crate::network::{ReluNet, unbalance};
 use crate::norms::{Norm, operator_norm};
 
 /// Configuration of [`sampled_lower_bound`].
@@ -31,7 +31,7 @@ use crate::norms::{Norm, operator_norm};
 /// | `radius` | 1.0 | standard deviation of the Gaussian samples (global domain) | `> 0` |
 /// | `n_starts` | 10 | best samples refined by the local search | `0..=n_samples` |
 /// | `ascent_steps` | 100 | proposals per refined start | any |
-/// | `margin_tol` | 1e-9 | smallest admissible absolute pre-activation | `> 0` |
+/// | `margin_tol` | 1e-9 | smallest admissible absolute pre-activation, of the balanced network ([`ReluNet::balanced`]: weights of order one) | `> 0` |
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LowerConfig {
     norm: Norm,
@@ -131,16 +131,18 @@ pub struct LowerBound {
 /// M. Jordan and A. G. Dimakis, NeurIPS 2020 (RandomLB); A. Virmaux and K. Scaman,
 /// NeurIPS 2018 (gradient-ascent lower bounds).
 pub fn sampled_lower_bound(net: &ReluNet, config: &LowerConfig, seed: Seed) -> Result<LowerBound> {
+    config.domain.check(net.in_dim())?;
+    // Sampled on the balanced network (same activation regions, no overflow in the forward
+    // pass), and scaled back exactly.
+    let (unit, e) = net.unit_balanced().balanced()?;
+    let mut r = lower_balanced(&unit, config, seed)?;
+    r.value = unbalance(r.value, e)?;
+    r.sampled = unbalance(r.sampled, e)?;
+    Ok(r)
+}
+
+fn lower_balanced(net: &ReluNet, config: &LowerConfig, seed: Seed) -> Result<LowerBound> {
     let d = net.in_dim();
-    if let Some(k) = config.domain.dim()
-        && k != d
-    {
-        return Err(LipError::invalid(
-            "domain",
-            format!("box of dimension {k}"),
-            "the network's input dimension",
-        ));
-    }
     let mut rng = seed.stream("lower/samples");
     let mut scored: Vec<(f64, Vec<f64>)> = Vec::with_capacity(config.n_samples);
     let mut n_rejected = 0;

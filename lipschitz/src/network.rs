@@ -247,7 +247,11 @@ impl ReluNet {
     #[track_caller]
     pub fn pattern(&self, x: &[f64]) -> (ActivationPattern, f64) {
         let z = self.pre_activations(x);
-        let margin = z.iter().flatten().fold(f64::INFINITY, |m, v| m.min(v.abs()));
+        // A non-finite pre-activation (overflow) makes the point inadmissible: margin 0.
+        let margin = z
+            .iter()
+            .flatten()
+            .fold(f64::INFINITY, |m, v| if v.is_finite() { m.min(v.abs()) } else { 0.0 });
         (z.iter().map(|layer| layer.iter().map(|&v| v > 0.0).collect()).collect(), margin)
     }
 
@@ -332,8 +336,9 @@ impl ReluNet {
     }
 
     /// The network rescaled layer by layer by powers of two, so that every nonzero weight
-    /// matrix has largest entry in `[1/2, 1)`, and the exponent `e` with
-    /// `f(x) = 2^e f_balanced(x)` for every `x`.
+    /// matrix has largest entry in `[1/2, 1)` (a layer whose entries span more than `2^1021`
+    /// is centred on the midpoint of its exponents instead, so that no entry underflows), and
+    /// the exponent `e` with `f(x) = 2^e f_balanced(x)` for every `x`.
     ///
     /// ReLU is positively homogeneous: multiplying `W_l` by `c_l > 0` and `b_l` by
     /// `c_1 ... c_l` multiplies the network by `c_1 ... c_m` and moves no activation boundary.
@@ -378,6 +383,43 @@ impl ReluNet {
             biases.push(scaled);
         }
         Ok((ReluNet { weights, biases }, total))
+    }
+
+    /// The same function with each hidden unit's incoming weights scaled by a power of two so
+    /// that their largest magnitude lies in `[1/2, 1)`, the unit's bias with them, and the
+    /// unit's outgoing column of the next layer by the inverse power (ReLU is positively
+    /// homogeneous, so `f` is unchanged, exactly while no entry leaves the normal range; a
+    /// unit whose rescaling would overflow the next layer is left as it is). The activation
+    /// regions are those of `self`, with pre-activations of order one at points of order
+    /// one, which is what the region search and the lower bound need; the norms of the
+    /// individual layers change, so the upper bounds do not use it.
+    pub(crate) fn unit_balanced(&self) -> ReluNet {
+        let mut weights = self.weights.clone();
+        let mut biases = self.biases.clone();
+        let m = weights.len();
+        for l in 0..m - 1 {
+            for i in 0..weights[l].nrows() {
+                let big =
+                    (0..weights[l].ncols()).fold(0.0f64, |a, j| a.max(weights[l][(i, j)].abs()));
+                if big == 0.0 {
+                    continue;
+                }
+                let e = exponent(big);
+                let next = &weights[l + 1];
+                let fits = (0..next.nrows()).all(|r| ldexp(next[(r, i)], e).is_finite());
+                if e == 0 || !fits {
+                    continue;
+                }
+                for j in 0..weights[l].ncols() {
+                    weights[l][(i, j)] = ldexp(weights[l][(i, j)], -e);
+                }
+                biases[l][i] = ldexp(biases[l][i], -e);
+                for r in 0..weights[l + 1].nrows() {
+                    weights[l + 1][(r, i)] = ldexp(weights[l + 1][(r, i)], e);
+                }
+            }
+        }
+        ReluNet { weights, biases }
     }
 
     #[track_caller]
@@ -436,7 +478,11 @@ pub(crate) fn unbalance(value: f64, e: i32) -> Result<f64> {
     } else {
         Err(LipError::invalid(
             "weights",
-            format!("a Lipschitz bound of about 2^{}", e + exponent_or_zero(value)),
+            if value.is_finite() {
+                format!("a Lipschitz bound of about 2^{}", e + exponent_or_zero(value))
+            } else {
+                "a Lipschitz bound beyond the range of f64".to_string()
+            },
             "a network whose Lipschitz bounds are representable in f64",
         ))
     }
@@ -449,7 +495,7 @@ pub(crate) fn on_balanced(
     bound: impl FnOnce(&ReluNet) -> Result<f64>,
 ) -> Result<f64> {
     let (unit, e) = net.balanced()?;
-    unbalance(bound(&unit)?, e)
+    unbalance_upper(net, bound(&unit)?, e)
 }
 
 /// The exponent `e_l` of every layer in [`ReluNet::balanced`]: the balanced `W_l` is
@@ -458,17 +504,63 @@ pub(crate) fn layer_exponents(net: &ReluNet) -> Vec<i32> {
     net.weights().iter().map(layer_exponent).collect()
 }
 
+/// The power of two `e` by which [`ReluNet::balanced`] divides a layer: the exponent of its
+/// largest entry, so that the largest scaled entry lies in `[1/2, 1)`, unless that would push a
+/// nonzero entry below the normal range (a layer spanning more than `2^1021`); then the
+/// midpoint of the largest and smallest exponents, capped so that the largest entry stays
+/// finite, which keeps every entry as representable as it was.
 fn layer_exponent(w: &Mat<f64>) -> i32 {
-    let big = w.norm_max();
-    if big > 0.0 { exponent(big) } else { 0 }
+    let (mut big, mut small) = (0.0f64, f64::INFINITY);
+    for j in 0..w.ncols() {
+        for i in 0..w.nrows() {
+            let a = w[(i, j)].abs();
+            big = big.max(a);
+            if a > 0.0 {
+                small = small.min(a);
+            }
+        }
+    }
+    if big == 0.0 {
+        return 0;
+    }
+    let (hi, lo) = (exponent(big), exponent(small));
+    if lo - hi >= -1021 { hi } else { ((hi + lo).div_euclid(2)).max(hi - 1023) }
+}
+
+/// Whether some output depends structurally on some input: a chain of nonzero weights
+/// `W_m[o, u_{m-1}] ... W_1[u_1, i]` exists. Every certified upper bound of the crate is then
+/// positive in exact arithmetic (it dominates the Jacobian of the pattern that keeps one unit
+/// of the chain per layer), so a computed zero can only be an underflow.
+pub(crate) fn has_path(net: &ReluNet) -> bool {
+    let mut reach = vec![true; net.in_dim()];
+    for w in net.weights() {
+        reach =
+            (0..w.nrows()).map(|i| (0..w.ncols()).any(|j| reach[j] && w[(i, j)] != 0.0)).collect();
+    }
+    reach.iter().any(|&r| r)
+}
+
+/// [`unbalance`] for a certified upper bound: also an error when the bound came out zero
+/// although the network is not structurally constant ([`has_path`]).
+pub(crate) fn unbalance_upper(net: &ReluNet, value: f64, e: i32) -> Result<f64> {
+    let v = unbalance(value, e)?;
+    if v == 0.0 && has_path(net) {
+        return Err(LipError::invalid(
+            "weights",
+            "a bound that underflowed to 0",
+            "layers whose products stay within the range of f64",
+        ));
+    }
+    Ok(v)
 }
 
 /// Scales back an l2 LipSDP certificate `(sqrt(rho), rho, lambda)` (`rho` when present) computed on the balanced
 /// network: with `E = e_1 + ... + e_m` and `E_l = e_1 + ... + e_l`, `rho` gains `2^(2E)` and
 /// the multiplier of a unit of hidden layer `l` gains `2^(2E - 2E_l)` (its quadratic constraint
 /// is of degree two in that layer's pre-activations, which the balancing scales by `2^(-E_l)`).
-/// A multiplier whose scaled value leaves the range of `f64` saturates to `0` or `inf` (layers
-/// of very different scales); the bound and `rho` are errors instead.
+/// `rho` or a multiplier whose scaled value leaves the range of `f64` saturates to `0` or `inf`
+/// (constants below `1e-154` or above `1e154`, layers of very different scales); the bound
+/// itself is an error instead.
 pub(crate) fn unbalance_lipsdp(
     net: &ReluNet,
     value: &mut f64,
@@ -477,17 +569,9 @@ pub(crate) fn unbalance_lipsdp(
 ) -> Result<()> {
     let e = layer_exponents(net);
     let total: i32 = e.iter().sum();
-    *value = unbalance(*value, total)?;
+    *value = unbalance_upper(net, *value, total)?;
     if let Some(rho) = rho {
-        let scaled = ldexp(*rho, 2 * total);
-        if !(scaled.is_finite() && (scaled > 0.0 || *rho == 0.0)) {
-            return Err(LipError::invalid(
-                "weights",
-                format!("rho = L^2 of about 2^{}", 2 * total + exponent_or_zero(*rho)),
-                "a network whose squared Lipschitz bound is representable in f64",
-            ));
-        }
-        *rho = scaled;
+        *rho = ldexp(*rho, 2 * total);
     }
     let sizes = net.sizes();
     let (mut k, mut partial) = (0, 0);

@@ -14,7 +14,9 @@ use lipschitz::bounds::{
     split_abs,
 };
 use lipschitz::lipsdp_ipm::{IpmConfig, lipsdp_neuron_ipm};
-use lipschitz::{ExactConfig, LipError, Norm, ReluNet, exact_lipschitz, ldexp};
+use lipschitz::{
+    ExactConfig, LipError, LowerConfig, Norm, ReluNet, exact_lipschitz, ldexp, sampled_lower_bound,
+};
 use megavolt_core::Seed;
 
 /// `net` with `W_l` multiplied by `scale[l]` and `b_l` by `scale[0] ... scale[l]`.
@@ -161,4 +163,114 @@ fn conic_lipsdp_scales_exactly() {
         let e = if k < 5 { 800 } else { 200 };
         assert_eq!(y.to_bits(), ldexp(*x, e).to_bits(), "multiplier {k}");
     }
+}
+
+/// A layer spanning more than the range of `f64` from its largest to its smallest entry:
+/// `1e170 relu(1e-170 x_2) = relu(x_2)`, constant 1 in every norm.
+#[test]
+fn layers_spanning_a_huge_range_keep_every_entry() {
+    let net =
+        ReluNet::new(vec![faer::mat![[1e170, 0.0], [0.0, 1e-170]], faer::mat![[0.0, 1e170]]], None)
+            .unwrap();
+    for norm in [Norm::L1, Norm::L2, Norm::LInf] {
+        // The product of the layer norms is 1e340: an error, not infinity.
+        assert!(matches!(norm_product(&net, norm), Err(LipError::InvalidParameter { .. })));
+        for (name, v) in [
+            ("abs-product", abs_product(&net, norm).unwrap()),
+            ("jacobian-interval", jacobian_interval(&net, norm).unwrap()),
+            ("split-abs", split_abs(&net, norm).unwrap()),
+        ] {
+            // Two roundings per product (1e170 * 1e-170 is 1 to one ulp).
+            assert!(v >= 1.0 - 4.0 * f64::EPSILON, "{name} {norm:?}: {v}");
+        }
+        let exact = exact_lipschitz(&net, &ExactConfig::new(norm)).unwrap().value;
+        assert!((exact - 1.0).abs() < 4.0 * f64::EPSILON, "exact {norm:?}: {exact}");
+        let lower =
+            sampled_lower_bound(&net, &LowerConfig::default_for(norm), Seed::new(1)).unwrap().value;
+        assert!(lower <= exact * (1.0 + 4.0 * f64::EPSILON), "lower {norm:?}: {lower}");
+    }
+    // SeqLip works from the singular values of each layer, and an SVD resolves 1e-170 next to
+    // 1e170 only as 0: the bound may fail, with an error, but never return less than 1.
+    match seqlip_exhaustive(&net, 12) {
+        Ok(r) => assert!(r.value >= 1.0 - 4.0 * f64::EPSILON, "seqlip: {}", r.value),
+        Err(e) => assert!(matches!(e, LipError::InvalidParameter { name: "weights", .. }), "{e}"),
+    }
+}
+
+/// `p - w` with `p = relu(s + 1)`, `w = relu(1e300 u - 1e300 v + s + 1)` and
+/// `u = v = s = relu(x)` is identically zero, but its unbalanced forward pass overflows to
+/// `inf - inf`: the lower bound must not count such points.
+#[test]
+fn overflowing_forward_pass_does_not_inflate_the_lower_bound() {
+    let net = ReluNet::new(
+        vec![
+            faer::mat![[1.0], [1.0], [1.0]],
+            faer::mat![[0.0, 0.0, 1.0], [1e300, -1e300, 1.0]],
+            faer::mat![[1.0, -1.0]],
+        ],
+        Some(vec![faer::col![0.0, 0.0, 0.0], faer::col![1.0, 1.0], faer::col![0.0]]),
+    )
+    .unwrap();
+    let domain = lipschitz::Domain::new_box(vec![1e10], vec![1e11]).unwrap();
+    let config = LowerConfig::new(Norm::L2, domain, 1000, 1e9, 10, 100).unwrap();
+    let lower = sampled_lower_bound(&net, &config, Seed::new(3)).unwrap().value;
+    assert_eq!(lower.to_bits(), 0f64.to_bits(), "{lower}");
+}
+
+/// A box built without `Domain::new_box` is still checked.
+#[test]
+fn hand_built_boxes_are_checked() {
+    let net = random_net(&[1, 3, 1], 2);
+    for (lo, hi) in [(1.0, 0.0), (f64::NAN, 1.0), (0.0, f64::INFINITY)] {
+        let domain = lipschitz::Domain::Box { lo: vec![lo], hi: vec![hi] };
+        let exact = exact_lipschitz(&net, &ExactConfig::new(Norm::L2).domain(domain.clone()));
+        assert!(matches!(exact, Err(LipError::InvalidParameter { .. })), "{exact:?}");
+        let config = LowerConfig::new(Norm::L2, domain, 10, 1.0, 1, 1).unwrap();
+        let lower = sampled_lower_bound(&net, &config, Seed::new(0));
+        assert!(matches!(lower, Err(LipError::InvalidParameter { .. })), "{lower:?}");
+    }
+}
+
+/// The one-input exact constant is balanced too: layers of `1e-200` and `1e200`.
+#[test]
+fn one_dimensional_exact_value_is_scale_invariant() {
+    let net = random_net(&[1, 6, 1], 4);
+    let (v, pieces) = lipschitz::exact_lipschitz_1d(&net, Norm::L2, None).unwrap();
+    for (s1, s2, factor) in [(1e-200, 1e100, 1e-100), (1e200, 1e-150, 1e50)] {
+        let scaled = rescaled(&net, &[s1, s2]);
+        let (w, p) = lipschitz::exact_lipschitz_1d(&scaled, Norm::L2, None).unwrap();
+        assert_eq!(p, pieces);
+        assert!((w / (v * factor) - 1.0).abs() < 16.0 * f64::EPSILON, "{w:e} vs {:e}", v * factor);
+    }
+}
+
+/// `relu(1e-200 relu(1e200 x_1)) + relu(1e200 relu(1e-200 x_2)) = relu(x_1) + relu(x_2)`: l2
+/// constant `sqrt 2`, found by the region search and approached by the lower bound.
+#[test]
+fn opposite_huge_scales_in_consecutive_layers() {
+    let net = ReluNet::new(
+        vec![
+            faer::mat![[1e200, 0.0], [0.0, 1e-200]],
+            faer::mat![[1e-200, 0.0], [0.0, 1e200]],
+            faer::mat![[1.0, 1.0]],
+        ],
+        None,
+    )
+    .unwrap();
+    let exact = exact_lipschitz(&net, &ExactConfig::new(Norm::L2)).unwrap().value;
+    // 1e200 * 1e-200 is 1 to one rounding per path.
+    assert!((exact - 2f64.sqrt()).abs() < 8.0 * f64::EPSILON, "{exact}");
+    let lower =
+        sampled_lower_bound(&net, &LowerConfig::default_for(Norm::L2), Seed::new(5)).unwrap().value;
+    assert!(lower <= exact * (1.0 + 8.0 * f64::EPSILON) && lower > 0.5 * exact, "{lower}");
+    for (name, v) in [
+        ("abs-product", abs_product(&net, Norm::L2).unwrap()),
+        ("jacobian-interval", jacobian_interval(&net, Norm::L2).unwrap()),
+        ("split-abs", split_abs(&net, Norm::L2).unwrap()),
+    ] {
+        assert!(v >= exact * (1.0 - 8.0 * f64::EPSILON), "{name}: {v} < {exact}");
+    }
+    // Combettes–Pesquet contains the term |W_3| |W_2| |W_1| / 4, about 3.5e399: an error.
+    let cp = combettes_pesquet(&net);
+    assert!(matches!(cp, Err(LipError::InvalidParameter { name: "weights", .. })), "{cp:?}");
 }

@@ -4,7 +4,7 @@ use faer::{Mat, Side};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{LipError, Result};
-use crate::network::{ReluNet, unbalance, unbalance_lipsdp};
+use crate::network::{ReluNet, unbalance_lipsdp, unbalance_upper};
 use crate::norms::{mul, spectral_norm};
 
 /// Result of [`lipsdp_first_order`].
@@ -211,7 +211,7 @@ pub fn lipsdp_first_order(net: &ReluNet, config: &FirstOrderConfig) -> Result<Li
     let (unit, total) = net.balanced()?;
     let mut r = first_order_balanced(&unit, config)?;
     unbalance_lipsdp(net, &mut r.value, None, &mut r.multipliers)?;
-    r.initial = unbalance(r.initial, total)?;
+    r.initial = unbalance_upper(net, r.initial, total)?;
     Ok(r)
 }
 

@@ -4,7 +4,7 @@ use faer::Mat;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{LipError, Result};
-use crate::network::{ReluNet, layer_exponents, ldexp, unbalance};
+use crate::network::{ReluNet, layer_exponents, ldexp, unbalance_upper};
 use crate::norms::spectral_norm;
 
 /// Result of SeqLip.
@@ -71,7 +71,7 @@ fn on_balanced_seqlip(
 ) -> Result<SeqLip> {
     let (unit, total) = net.balanced()?;
     let mut r = run(&unit)?;
-    r.value = unbalance(r.value, total)?;
+    r.value = unbalance_upper(net, r.value, total)?;
     let e = layer_exponents(net);
     let m = e.len();
     for (l, f) in r.factors.iter_mut().enumerate() {
