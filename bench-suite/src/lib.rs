@@ -12,6 +12,7 @@
 
 pub mod check;
 pub mod compare;
+pub mod error;
 pub mod limits;
 pub mod npy;
 pub mod output;
@@ -20,3 +21,5 @@ pub mod registry;
 pub mod report;
 pub mod run;
 pub mod workloads;
+
+pub use error::BenchError;
