@@ -14,6 +14,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
+use crate::error::BenchError;
 use crate::output::write_atomic;
 
 /// Thread setting of a comparison.
@@ -84,11 +85,65 @@ pub fn peers_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("peers")
 }
 
+/// The variable that names the Python interpreter of the peers.
+pub const PYTHON_VAR: &str = "MEGAVOLT_PYTHON";
+
 fn python() -> String {
-    std::env::var("MEGAVOLT_PYTHON").unwrap_or_else(|_| "python3".to_owned())
+    std::env::var(PYTHON_VAR).unwrap_or_else(|_| "python3".to_owned())
 }
 
-fn peer_available(package: &str) -> Result<(), String> {
+/// The interpreter as the user configured it, for messages.
+fn interpreter_description() -> String {
+    match std::env::var(PYTHON_VAR) {
+        Ok(value) => format!("{PYTHON_VAR}={value}"),
+        Err(_) => format!("`python3` (the default; set {PYTHON_VAR} to use another)"),
+    }
+}
+
+/// The line the interpreter must print to count as a working Python 3.
+const PROBE_ANSWER: &str = "megavolt-python 3";
+
+/// Checks that the peers' interpreter starts and runs Python 3.
+///
+/// # Errors
+/// [`BenchError::InterpreterUnavailable`] with the reason (it cannot be started, or it does
+/// not answer as Python 3).
+pub fn check_interpreter() -> Result<(), BenchError> {
+    let unavailable = |reason: String| BenchError::InterpreterUnavailable {
+        interpreter: interpreter_description(),
+        reason,
+    };
+    let out = Command::new(python())
+        .args(["-c", "import sys; print('megavolt-python', sys.version_info[0])"])
+        .output()
+        .map_err(|e| unavailable(e.to_string()))?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    if out.status.success() && stdout.trim() == PROBE_ANSWER {
+        return Ok(());
+    }
+    let probe = format!("`{} -c \"import sys; ...\"`", python());
+    if out.status.success() {
+        return Err(unavailable(format!(
+            "it does not run as Python 3 ({probe} printed `{}` instead of `{PROBE_ANSWER}`)",
+            stdout.trim()
+        )));
+    }
+    let status = out.status.code().map_or_else(|| "a signal".to_owned(), |c| format!("code {c}"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let detail = stderr
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .map_or_else(String::new, |l| format!(": {}", l.trim()));
+    Err(unavailable(format!("it does not run as Python 3 ({probe} exited with {status}{detail})")))
+}
+
+/// Checks that the peers' interpreter works and has `package`.
+///
+/// # Errors
+/// [`BenchError::InterpreterUnavailable`] or [`BenchError::PeerPackageMissing`].
+pub fn peer_available(package: &str) -> Result<(), BenchError> {
+    check_interpreter()?;
     let module = package.split('[').next().unwrap_or(package).replace('-', "_");
     let module = if module == "scikit_learn" { "sklearn".to_owned() } else { module };
     let ok = Command::new(python())
@@ -99,13 +154,25 @@ fn peer_available(package: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!(
-            "peer package `{package}` is not installed for {}: run `{} -m pip install -r {}`",
-            python(),
-            python(),
-            peers_dir().join("requirements.txt").display()
-        ))
+        Err(BenchError::PeerPackageMissing {
+            package: package.to_owned(),
+            interpreter: interpreter_description(),
+            program: python(),
+            requirements: peers_dir().join("requirements.txt"),
+        })
     }
+}
+
+/// The workloads as a two-column list (name, then what it computes and the peer's package),
+/// one per line, for `compare --list` and `compare --help`.
+pub fn workload_list(workloads: &[Box<dyn Workload>]) -> String {
+    let width = workloads.iter().map(|w| w.name().len()).max().unwrap_or(0);
+    workloads
+        .iter()
+        .map(|w| {
+            format!("  {:<width$}  {} (peer: {})\n", w.name(), w.description(), w.peer_package())
+        })
+        .collect()
 }
 
 #[derive(Deserialize)]
@@ -146,7 +213,9 @@ fn max_rel_diff(a: &[f64], b: &[f64]) -> f64 {
 /// Compares one workload: `rounds` rounds of `reps` calls on each side.
 ///
 /// # Errors
-/// Preparation errors and peer failures (a missing peer is a row, not an error).
+/// Preparation errors and failures of a peer that runs. A peer that cannot run (its
+/// interpreter cannot be started or its package is not installed) is a row that says so, not
+/// an error.
 pub fn compare_one(
     w: &dyn Workload,
     threads: Threads,
@@ -170,7 +239,7 @@ pub fn compare_one(
         missing: None,
     };
     let answer = ours_impl.run(threads);
-    let peer_ok = peer_available(w.peer_package());
+    let peer_ok = peer_available(w.peer_package()).map_err(|e| e.to_string());
     let mut ours_all = Vec::new();
     let mut peer_all = Vec::new();
     let mut ratios = Vec::new();
@@ -261,7 +330,9 @@ pub fn render(rows: &[Row]) -> String {
 /// Runs the selected workloads and writes `compare.md` and `compare.json` into `out`.
 ///
 /// # Errors
-/// Unknown workload names, preparation errors, peer failures and I/O errors.
+/// Unknown workload names, preparation errors, failures of a peer that runs, and I/O errors.
+/// A missing interpreter or peer package is not an error: it is said once on stderr and in
+/// each row.
 pub fn compare(
     workloads: &[Box<dyn Workload>],
     names: &[String],
@@ -275,7 +346,12 @@ pub fn compare(
             bail!("unknown workload `{n}`; known workloads: {}", known.join(", "));
         }
     }
-    anyhow::ensure!(rounds > 0 && reps > 0, "--rounds and --reps must be at least 1");
+    anyhow::ensure!(rounds > 0, "--rounds must be at least 1, got {rounds}");
+    anyhow::ensure!(reps > 0, "--reps must be at least 1, got {reps}");
+    // Said once here; each row then names what is missing.
+    if let Err(e) = check_interpreter() {
+        eprintln!("warning: {e}: every peer is reported as missing");
+    }
     let scratch = out.join("compare-inputs");
     let mut rows = Vec::new();
     for w in workloads.iter().filter(|w| names.is_empty() || names.iter().any(|n| n == w.name())) {

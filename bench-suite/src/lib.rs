@@ -2,8 +2,9 @@
 //!
 //! `megavolt reproduce` runs the selected experiments (every research crate implements
 //! [`megavolt_core::Experiment`]), writes per experiment a `result.json` (parameters, seed,
-//! version, metrics with verdicts, run time), CSV and JSON series, `.npy` trajectories and SVG
-//! figures, then a `report.md` with one row per metric. Writes are atomic and a second run skips
+//! version, metrics with verdicts, run time) and a `data.json`, plus the CSV series, `.npy`
+//! trajectories and SVG figures that the experiment has (not every experiment has all three),
+//! then a `report.md` with one row per metric. Writes are atomic and a second run skips
 //! finished experiments, so an interrupted run resumes where it stopped.
 //!
 //! The library part exposes the pieces the binary is made of, so that they can be tested and
@@ -11,6 +12,7 @@
 
 pub mod check;
 pub mod compare;
+pub mod error;
 pub mod limits;
 pub mod npy;
 pub mod output;
@@ -19,3 +21,5 @@ pub mod registry;
 pub mod report;
 pub mod run;
 pub mod workloads;
+
+pub use error::BenchError;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use bench_suite::run::{Outcome, ReproduceOptions, Shard, merge, reproduce};
 use bench_suite::{registry, report};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use megavolt_core::experiment::Scale;
 
 /// Reproduce the results behind the megavolt crates.
@@ -18,7 +18,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// List the experiments, with their crate and source paper.
+    /// List the experiments, with their crate and source paper (`compare --list` lists the
+    /// workloads of `compare`).
     List,
     /// Run experiments and write their results and a report.
     Reproduce {
@@ -33,7 +34,9 @@ enum Command {
         /// Output directory.
         #[arg(long, default_value = "results")]
         out: PathBuf,
-        /// Re-run experiments that already finished with the same seed and scale.
+        /// Re-run experiments that already finished with the same seed and scale; results of
+        /// another seed or scale in the directory are removed first (only the files megavolt
+        /// wrote), so that it holds one setting.
         #[arg(long)]
         force: bool,
         /// Run only share K of N of the selection (for job arrays), e.g. `--shard 2/4`.
@@ -63,8 +66,11 @@ enum Command {
     /// Time our kernels against their Python peers (numpy, scipy, scikit-learn, JAX) and write
     /// `compare.md` and `compare.json`.
     Compare {
-        /// Workloads to compare (default: all).
+        /// Workloads to compare (default: all). The list is below and at `compare --list`.
         names: Vec<String>,
+        /// Print the workloads (name, what is computed, the peer's Python package) and exit.
+        #[arg(long)]
+        list: bool,
         /// Output directory (the report picks `compare.md` up from there).
         #[arg(long, default_value = "results")]
         out: PathBuf,
@@ -75,7 +81,8 @@ enum Command {
         #[arg(long, default_value_t = 3)]
         reps: usize,
     },
-    /// Regenerate `report.md` from the finished experiments in a directory.
+    /// Regenerate `report.md` from the finished experiments in a directory (refused when they
+    /// mix seeds or scales).
     Report {
         /// Output directory of a previous run.
         #[arg(long, default_value = "results")]
@@ -85,7 +92,7 @@ enum Command {
 
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn")).init();
-    let cli = Cli::parse();
+    let cli = parse_cli();
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -95,9 +102,40 @@ fn main() -> ExitCode {
     }
 }
 
+/// Parses the arguments, with the workloads listed in `compare --help`.
+fn parse_cli() -> Cli {
+    let workloads = bench_suite::compare::workload_list(&bench_suite::workloads::all());
+    let command = Cli::command().mut_subcommand("compare", |c| {
+        c.after_help(format!(
+            "Workloads (the Python peer of each is `bench-suite/peers/NAME.py`):\n{workloads}"
+        ))
+    });
+    Cli::from_arg_matches(&command.get_matches()).unwrap_or_else(|e| e.exit())
+}
+
+/// Regenerates `report.md` after `check` or `compare` when the directory also holds finished
+/// experiments. A directory that mixes seeds or scales keeps its report as it was, with a
+/// warning: the tables of `check` and `compare` do not depend on the seed or the scale.
+fn refresh_report(out: &std::path::Path, order: &[&str]) -> anyhow::Result<()> {
+    let records = report::collect_records(out, order);
+    if records.is_empty() {
+        return Ok(());
+    }
+    if let Err(e) = report::ensure_one_setting(out, &records) {
+        eprintln!("warning: report.md was not regenerated: {e}");
+        return Ok(());
+    }
+    report::write_report_of(out, &records)?;
+    Ok(())
+}
+
 #[allow(clippy::print_stdout)]
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let registry = registry::all();
+    if let Command::Compare { list: true, .. } = &cli.command {
+        print!("{}", bench_suite::compare::workload_list(&bench_suite::workloads::all()));
+        return Ok(ExitCode::SUCCESS);
+    }
     if let Command::Reproduce { out, .. }
     | Command::Merge { out, .. }
     | Command::Check { out }
@@ -133,6 +171,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let opts =
                 ReproduceOptions { names, scale, seed, out: out.clone(), force, shard, jobs };
             let outcomes = reproduce(&registry, &opts)?;
+            if outcomes.is_empty() {
+                return Ok(ExitCode::SUCCESS);
+            }
             let errors = outcomes.iter().filter(|(_, o)| matches!(o, Outcome::Error(_))).count();
             let failed: usize = outcomes
                 .iter()
@@ -153,9 +194,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let rows = bench_suite::check::check(&bench_suite::limits::all(), &out)?;
             let order: Vec<&str> = registry.iter().map(|e| e.experiment.name()).collect();
             // The check table joins the report of a reproduction run in the same directory.
-            if !report::collect_records(&out, &order).is_empty() {
-                report::write_report(&out, &order)?;
-            }
+            refresh_report(&out, &order)?;
             let failed = rows.iter().filter(|r| r.pass == Some(false)).count();
             eprintln!(
                 "{} limits checked, {failed} failed: {}",
@@ -164,7 +203,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(if failed > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
         }
-        Command::Compare { names, out, rounds, reps } => {
+        Command::Compare { names, list: _, out, rounds, reps } => {
             let rows = bench_suite::compare::compare(
                 &bench_suite::workloads::all(),
                 &names,
@@ -173,21 +212,31 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 reps,
             )?;
             let order: Vec<&str> = registry.iter().map(|e| e.experiment.name()).collect();
-            if !report::collect_records(&out, &order).is_empty() {
-                report::write_report(&out, &order)?;
-            }
-            eprintln!("{} comparisons: {}", rows.len(), out.join("compare.md").display());
+            refresh_report(&out, &order)?;
+            let missing = rows.iter().filter(|r| r.missing.is_some()).count();
+            eprintln!(
+                "{} comparisons, {missing} without their peer: {}",
+                rows.len(),
+                out.join("compare.md").display()
+            );
+            // A missing peer (interpreter or package) is reported, not an error.
             Ok(ExitCode::SUCCESS)
         }
         Command::Report { out } => {
             let order: Vec<&str> = registry.iter().map(|e| e.experiment.name()).collect();
+            // Read once, so that an unreadable record is warned about once.
+            let records = report::collect_records(&out, &order);
             anyhow::ensure!(
-                !report::collect_records(&out, &order).is_empty(),
-                "{} holds no finished experiment (no */result.json): nothing to report",
+                !records.is_empty(),
+                "{} holds no finished experiment (no readable */result.json): nothing to report",
                 out.display()
             );
-            let (n, _) = report::write_report(&out, &order)?;
-            eprintln!("report of {n} experiments: {}", out.join("report.md").display());
+            report::write_report_of(&out, &records)?;
+            eprintln!(
+                "report of {} experiments: {}",
+                records.len(),
+                out.join("report.md").display()
+            );
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -75,8 +75,22 @@ pub fn experiment_dir(out: &Path, name: &str) -> PathBuf {
 
 /// Reads the record of a finished experiment, if there is one.
 pub fn read_record(dir: &Path) -> Option<ExperimentRecord> {
-    let text = fs::read_to_string(dir.join("result.json")).ok()?;
-    serde_json::from_str(&text).ok()
+    try_read_record(dir).ok().flatten()
+}
+
+/// Reads `dir/result.json`: `Ok(None)` when there is none, `Err` with the reason when it
+/// cannot be read or parsed.
+///
+/// # Errors
+/// A `result.json` that is unreadable or not a record.
+pub fn try_read_record(dir: &Path) -> Result<Option<ExperimentRecord>> {
+    let path = dir.join("result.json");
+    let text = match fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    serde_json::from_str(&text).map(Some).with_context(|| format!("parsing {}", path.display()))
 }
 
 /// Renders a series as CSV text (full precision, shortest round-trip form).

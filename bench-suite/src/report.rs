@@ -3,32 +3,43 @@
 //! The report is regenerated from the `result.json` files found in the output directory, so a
 //! resumed run, a partial run and merged shards all end with the same kind of report.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
-use crate::output::{ExperimentRecord, read_record, write_atomic};
+use crate::error::BenchError;
+use crate::output::{ExperimentRecord, try_read_record, write_atomic};
 
-/// Reads every finished experiment below `out`, in the order of `order` (experiments not in
-/// `order` follow, sorted by name).
-pub fn collect_records(out: &Path, order: &[&str]) -> Vec<ExperimentRecord> {
-    let mut records: Vec<ExperimentRecord> = fs::read_dir(out)
+/// Every subdirectory of `out` that holds a `result.json`, with its record or the reason it
+/// cannot be read. Logs nothing, so that callers decide whether and how often to warn.
+pub fn scan_records(out: &Path) -> Vec<(PathBuf, Result<ExperimentRecord, String>)> {
+    fs::read_dir(out)
         .into_iter()
         .flatten()
         .flatten()
-        .filter(|e| e.path().is_dir())
-        .filter_map(|e| {
-            let path = e.path();
-            if !path.join("result.json").exists() {
-                return None;
-            }
-            let rec = read_record(&path);
-            if rec.is_none() {
-                log::warn!("skipping {}: result.json is unreadable", path.display());
-            }
-            rec
+        .map(|e| e.path())
+        .filter(|path| path.is_dir())
+        .filter_map(|path| match try_read_record(&path) {
+            Ok(None) => None,
+            Ok(Some(rec)) => Some((path, Ok(rec))),
+            Err(e) => Some((path, Err(format!("{e:#}")))),
+        })
+        .collect()
+}
+
+/// Reads every finished experiment below `out`, in the order of `order` (experiments not in
+/// `order` follow, sorted by name). An unreadable `result.json` is skipped with one warning.
+pub fn collect_records(out: &Path, order: &[&str]) -> Vec<ExperimentRecord> {
+    let mut records: Vec<ExperimentRecord> = scan_records(out)
+        .into_iter()
+        .filter_map(|(path, rec)| {
+            rec.map_err(|e| {
+                log::warn!("skipping {}: result.json is unreadable ({e})", path.display())
+            })
+            .ok()
         })
         .map(|mut r| {
             // Verdicts are recomputed from value, reference and check, never trusted as stored.
@@ -39,6 +50,25 @@ pub fn collect_records(out: &Path, order: &[&str]) -> Vec<ExperimentRecord> {
     let rank = |name: &str| order.iter().position(|n| *n == name).unwrap_or(usize::MAX);
     records.sort_by(|a, b| rank(&a.name).cmp(&rank(&b.name)).then_with(|| a.name.cmp(&b.name)));
     records
+}
+
+/// Checks that the records of `dir` share one seed and one scale.
+///
+/// # Errors
+/// [`BenchError::MixedSettings`], listing the experiments of each setting.
+pub fn ensure_one_setting(dir: &Path, records: &[ExperimentRecord]) -> Result<(), BenchError> {
+    let mut groups: BTreeMap<(u64, &str), Vec<&str>> = BTreeMap::new();
+    for r in records {
+        groups.entry((r.seed, r.scale.as_str())).or_default().push(r.name.as_str());
+    }
+    if groups.len() <= 1 {
+        return Ok(());
+    }
+    let groups = groups
+        .into_iter()
+        .map(|((seed, scale), names)| format!("seed {seed} / scale {scale}: {}", names.join(", ")))
+        .collect();
+    Err(BenchError::MixedSettings { dir: dir.to_path_buf(), groups })
 }
 
 fn fmt_num(v: f64) -> String {
@@ -186,13 +216,26 @@ pub fn render(records: &[ExperimentRecord], extra_sections: &[(String, String)])
 }
 
 /// Regenerates `report.md` in `out` from the finished experiments there (an unreadable
-/// `result.json` is skipped with a warning), including the
-/// `check.md` and `compare.md` tables when present.
+/// `result.json` is skipped with a warning), including the `check.md` and `compare.md` tables
+/// when present.
 ///
 /// # Errors
-/// I/O errors.
+/// [`BenchError::MixedSettings`] if the experiments do not share one seed and one scale (the
+/// report is then left as it was), and I/O errors.
 pub fn write_report(out: &Path, order: &[&str]) -> Result<(usize, String)> {
     let records = collect_records(out, order);
+    let text = write_report_of(out, &records)?;
+    Ok((records.len(), text))
+}
+
+/// Writes `report.md` in `out` for `records` (as returned by [`collect_records`]) and returns
+/// its text.
+///
+/// # Errors
+/// [`BenchError::MixedSettings`] if the records do not share one seed and one scale (nothing
+/// is written then), and I/O errors.
+pub fn write_report_of(out: &Path, records: &[ExperimentRecord]) -> Result<String> {
+    ensure_one_setting(out, records)?;
     let mut extra = Vec::new();
     for (file, title) in
         [("check.md", "Discrete against continuous"), ("compare.md", "Speed against peers")]
@@ -201,7 +244,7 @@ pub fn write_report(out: &Path, order: &[&str]) -> Result<(usize, String)> {
             extra.push((title.to_owned(), body));
         }
     }
-    let text = render(&records, &extra);
+    let text = render(records, &extra);
     write_atomic(&out.join("report.md"), text.as_bytes())?;
-    Ok((records.len(), text))
+    Ok(text)
 }

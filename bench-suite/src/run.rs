@@ -11,7 +11,7 @@ use megavolt_core::rng::Seed;
 use rayon::prelude::*;
 
 use crate::output::{
-    ExperimentRecord, experiment_dir, read_record, write_atomic, write_experiment,
+    ExperimentRecord, check_stem, experiment_dir, read_record, write_atomic, write_experiment,
 };
 use crate::registry::Entry;
 
@@ -49,7 +49,8 @@ pub struct ReproduceOptions {
     pub seed: u64,
     /// Output directory.
     pub out: PathBuf,
-    /// Re-run finished experiments.
+    /// Re-run finished experiments, and first remove the results of other seeds or scales
+    /// from `out`.
     pub force: bool,
     /// Run only this share of the selection.
     pub shard: Option<Shard>,
@@ -185,21 +186,56 @@ pub fn run_one(entry: &Entry, opts: &ReproduceOptions, multi: &MultiProgress) ->
 /// Runs the selected experiments and regenerates the report. Returns each experiment's
 /// outcome.
 ///
+/// An output directory holds one seed and one scale. Without `force`, a directory holding
+/// results of other settings is refused. With `force`, those results are removed first (the
+/// files megavolt wrote for them, never other files), then the selection runs, so the
+/// directory ends with the new settings only. An empty selection (a shard beyond the number
+/// of experiments) runs nothing, writes nothing and returns no outcome.
+///
 /// # Errors
-/// Unknown names and I/O errors.
+/// Unknown names, a directory of other settings without `force`, and I/O errors.
 pub fn reproduce(registry: &[Entry], opts: &ReproduceOptions) -> Result<Vec<(String, Outcome)>> {
     let selected = select(registry, &opts.names, opts.shard)?;
-    if !opts.force {
-        ensure_same_settings(&opts.out, opts.seed, opts.scale.as_str(), "--force replaces them")?;
+    if selected.is_empty() {
+        // More shares than experiments leaves some shares empty: not an error for a job array,
+        // but nothing to report either, so nothing is written (not even the directory).
+        let chosen = select(registry, &opts.names, None)?.len();
+        match opts.shard {
+            Some(Shard { k, n }) => eprintln!(
+                "shard {k}/{n} selects none of the {chosen} experiment(s): nothing to run, \
+                 nothing written"
+            ),
+            None => eprintln!("no experiment selected: nothing to run, nothing written"),
+        }
+        return Ok(Vec::new());
+    }
+    if opts.force {
+        let removed = remove_other_settings(&opts.out, opts.seed, opts.scale.as_str())?;
+        if !removed.experiments.is_empty() {
+            eprintln!(
+                "--force: removed the results of other settings from {}: {}",
+                opts.out.display(),
+                removed.experiments.join(", ")
+            );
+        }
+        for dir in &removed.kept_dirs {
+            eprintln!(
+                "--force: kept {} (no longer a finished experiment): it holds files that megavolt \
+                 did not write",
+                dir.display()
+            );
+        }
+    } else {
+        ensure_same_settings(
+            &opts.out,
+            opts.seed,
+            opts.scale.as_str(),
+            "--force removes them, then runs the selection",
+        )?;
     }
     std::fs::create_dir_all(&opts.out)
         .with_context(|| format!("creating {}", opts.out.display()))?;
     let total = selected.len();
-    if total == 0
-        && let Some(shard) = opts.shard
-    {
-        eprintln!("shard {}/{} of the selection is empty: nothing to run", shard.k, shard.n);
-    }
     let multi = MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::stderr());
     let done = std::sync::atomic::AtomicUsize::new(0);
     let pool = rayon::ThreadPoolBuilder::new()
@@ -247,9 +283,10 @@ fn ensure_same_settings(out: &Path, seed: u64, scale: &str, remedy: &str) -> Res
     if !out.is_dir() {
         return Ok(());
     }
-    let order: Vec<&str> = Vec::new();
-    if let Some(rec) = crate::report::collect_records(out, &order)
+    // Unreadable records are skipped here without a warning: the report warns about them.
+    if let Some(rec) = crate::report::scan_records(out)
         .into_iter()
+        .filter_map(|(_, rec)| rec.ok())
         .find(|r| r.seed != seed || r.scale != scale)
     {
         bail!(
@@ -262,6 +299,78 @@ fn ensure_same_settings(out: &Path, seed: u64, scale: &str, remedy: &str) -> Res
         );
     }
     Ok(())
+}
+
+/// What `--force` removed from an output directory.
+#[derive(Debug, Default)]
+struct Removed {
+    /// The removed experiments, with their settings.
+    experiments: Vec<String>,
+    /// Experiment directories emptied of megavolt's files but kept because other files remain.
+    kept_dirs: Vec<PathBuf>,
+}
+
+/// Removes the results of settings other than `seed` / `scale` from `out`, so that a forced
+/// run leaves a directory of one setting. In every experiment directory whose `result.json`
+/// records another seed or scale, the files the record lists are removed, then the record,
+/// then the directory if nothing else is left in it. Files the record does not list (the
+/// user's own) are never removed, nor is anything outside experiment directories except
+/// `report.md`, which the run writes again.
+///
+/// # Errors
+/// An experiment directory of other settings that is a symbolic link (nothing is removed
+/// then), and I/O errors.
+fn remove_other_settings(out: &Path, seed: u64, scale: &str) -> Result<Removed> {
+    let mut targets: Vec<(PathBuf, ExperimentRecord)> = crate::report::scan_records(out)
+        .into_iter()
+        .filter_map(|(dir, rec)| rec.ok().map(|rec| (dir, rec)))
+        .filter(|(_, rec)| rec.seed != seed || rec.scale != scale)
+        .collect();
+    targets.sort_by(|a, b| a.0.cmp(&b.0));
+    // Everything is checked before anything is removed.
+    for (dir, rec) in &targets {
+        let link = std::fs::symlink_metadata(dir)
+            .with_context(|| format!("reading {}", dir.display()))?
+            .file_type()
+            .is_symlink();
+        if link {
+            bail!(
+                "{} is a symbolic link to results of seed {} / scale {}: --force does not remove \
+                 results outside {}; remove the link or use another output directory",
+                dir.display(),
+                rec.seed,
+                rec.scale,
+                out.display()
+            );
+        }
+    }
+    let mut removed = Removed::default();
+    for (dir, rec) in targets {
+        // Data files first and the record last, as they were written: a removal cut short
+        // leaves a record that the next forced run finds and finishes removing.
+        for file in rec.files.iter().filter(|f| check_stem(f).is_ok()) {
+            remove_if_present(&dir.join(file))?;
+        }
+        remove_stale_temporaries(&dir);
+        remove_if_present(&dir.join("result.json"))?;
+        if std::fs::remove_dir(&dir).is_err() {
+            removed.kept_dirs.push(dir);
+        }
+        removed.experiments.push(format!("{} (seed {} / scale {})", rec.name, rec.seed, rec.scale));
+    }
+    if !removed.experiments.is_empty() {
+        remove_if_present(&out.join("report.md"))?;
+    }
+    Ok(removed)
+}
+
+fn remove_if_present(path: &Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(e).with_context(|| format!("removing {}", path.display()))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Joins the experiment directories of several output directories (shards) into `out` and

@@ -151,6 +151,10 @@ fn writes_files_report_and_resumes() {
     let err = other(false).unwrap_err().to_string();
     assert!(err.contains("already holds results of seed 7"), "{err}");
     assert_eq!(other(true).unwrap()[0].1, Outcome::Ran { failed: 0 });
+    // The results of seed 7 are gone, so the report holds seed 8 only.
+    assert!(!dir.path().join("walk-b").exists() && !dir.path().join("walk-c").exists());
+    let report = String::from_utf8(read(&dir.path().join("report.md"))).unwrap();
+    assert!(report.contains(" · seed 8 · scale quick · "), "{report}");
 }
 
 #[test]
@@ -379,4 +383,204 @@ fn real_experiments_sharded_and_merged_match_one_run() {
     for ((name, x), (_, y)) in a.iter().zip(&b) {
         assert!(x == y, "{name} differs between the single run and the merged shards");
     }
+}
+
+fn megavolt(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_megavolt"))
+        .args(args)
+        .current_dir(dir)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// `--force` with another seed removes the results of the old seed (only the files megavolt
+/// wrote), so the directory and its report hold one seed; `report` refuses a directory that
+/// mixes seeds and `compare` leaves its report alone with a warning.
+#[test]
+fn force_with_another_seed_replaces_the_old_results() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let run = megavolt(dir, &["reproduce", "hardmax", "role-of-v", "--out", "R", "--seed", "42"]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    std::fs::write(dir.join("R/notes.txt"), b"mine").unwrap();
+    std::fs::write(dir.join("R/role-of-v/mine.txt"), b"mine").unwrap();
+
+    let refused = megavolt(dir, &["reproduce", "hardmax", "--out", "R", "--seed", "7"]);
+    assert!(!refused.status.success());
+    assert!(stderr(&refused).contains("already holds results of seed 42"), "{}", stderr(&refused));
+
+    let forced = megavolt(dir, &["reproduce", "hardmax", "--out", "R", "--seed", "7", "--force"]);
+    assert!(forced.status.success(), "{}", stderr(&forced));
+    assert!(stderr(&forced).contains("role-of-v (seed 42 / scale quick)"), "{}", stderr(&forced));
+    let report = std::fs::read_to_string(dir.join("R/report.md")).unwrap();
+    assert!(report.contains(" · seed 7 · scale quick · "), "{report}");
+    assert!(!report.contains("role-of-v"), "{report}");
+    let hardmax = bench_suite::output::read_record(&dir.join("R/hardmax")).unwrap();
+    assert_eq!(hardmax.seed, 7);
+    // The user's files stay; the old experiment's own files do not.
+    assert_eq!(read(&dir.join("R/notes.txt")), b"mine");
+    let left: Vec<String> = std::fs::read_dir(dir.join("R/role-of-v"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, ["mine.txt"]);
+
+    // Put a seed-42 result back by hand: the directory now mixes seeds.
+    let other = megavolt(dir, &["reproduce", "role-of-v", "--out", "S", "--seed", "42"]);
+    assert!(other.status.success(), "{}", stderr(&other));
+    std::fs::remove_dir_all(dir.join("R/role-of-v")).unwrap();
+    std::fs::rename(dir.join("S/role-of-v"), dir.join("R/role-of-v")).unwrap();
+    let refused = megavolt(dir, &["report", "--out", "R"]);
+    assert!(!refused.status.success());
+    let msg = stderr(&refused);
+    assert!(msg.contains("mixes results of different settings"), "{msg}");
+    assert!(msg.contains("seed 7 / scale quick: hardmax") && msg.contains("seed 42"), "{msg}");
+    assert_eq!(std::fs::read_to_string(dir.join("R/report.md")).unwrap(), report);
+    let compared = Command::new(env!("CARGO_BIN_EXE_megavolt"))
+        .args(["compare", "lars_diabetes", "--out", "R", "--rounds", "1", "--reps", "1"])
+        .current_dir(dir)
+        .env("MEGAVOLT_PYTHON", "/nonexistent")
+        .output()
+        .unwrap();
+    assert!(compared.status.success(), "{}", stderr(&compared));
+    assert!(stderr(&compared).contains("report.md was not regenerated"), "{}", stderr(&compared));
+    assert_eq!(std::fs::read_to_string(dir.join("R/report.md")).unwrap(), report);
+}
+
+/// The workloads of `compare` are named by `compare --help`, `compare --list` and the READMEs.
+#[test]
+fn compare_names_its_workloads() {
+    let tmp = tempfile::tempdir().unwrap();
+    let help = megavolt(tmp.path(), &["compare", "--help"]);
+    let list = megavolt(tmp.path(), &["compare", "--list"]);
+    assert!(help.status.success() && list.status.success());
+    let (help, list) =
+        (String::from_utf8(help.stdout).unwrap(), String::from_utf8(list.stdout).unwrap());
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let workspace_readme = std::fs::read_to_string(root.join("../README.md")).unwrap();
+    let workloads = bench_suite::workloads::all();
+    assert_eq!(list.lines().count(), workloads.len(), "{list}");
+    for w in &workloads {
+        let line = format!("{}  {} (peer: {})", w.name(), w.description(), w.peer_package());
+        assert!(
+            list.lines()
+                .any(|l| l.trim_start().starts_with(w.name()) && l.contains(&w.description())),
+            "{list}"
+        );
+        assert!(help.contains(w.name()) && help.contains(&w.description()), "{help}");
+        assert!(readme.contains(&format!("`{}`", w.name())), "bench-suite/README.md lacks {line}");
+        assert!(workspace_readme.contains(&format!("`{}`", w.name())), "README.md lacks {line}");
+    }
+    // Listing writes nothing.
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+}
+
+/// Runs `compare lars_diabetes` once with `MEGAVOLT_PYTHON` set; returns (success, stderr,
+/// compare.md).
+fn compare_with_python(dir: &Path, python: &Path) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_megavolt"))
+        .args(["compare", "lars_diabetes", "--out", "C", "--rounds", "1", "--reps", "1"])
+        .current_dir(dir)
+        .env("MEGAVOLT_PYTHON", python)
+        .output()
+        .unwrap();
+    let md = std::fs::read_to_string(dir.join("C/compare.md")).unwrap_or_default();
+    (out.status.success(), stderr(&out), md)
+}
+
+/// A missing or non-Python interpreter is named as such, with the variable and its value, and
+/// told apart from a missing package; like a missing package, it leaves the peer's columns
+/// empty and is not an error.
+#[cfg(unix)]
+#[test]
+fn compare_tells_a_missing_interpreter_from_a_missing_package() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let script = |name: &str, body: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    };
+    // Answers the interpreter probe like Python 3, fails every import.
+    let no_packages = script(
+        "no-packages",
+        "case \"$2\" in *megavolt-python*) echo 'megavolt-python 3';; *) exit 1;; esac",
+    );
+    let not_python = script("not-python", "echo 'not python' >&2; exit 2");
+    let not_executable = dir.join("not-executable");
+    std::fs::write(&not_executable, b"").unwrap();
+
+    let (ok, err, md) = compare_with_python(dir, Path::new("/nonexistent"));
+    assert!(ok, "{err}");
+    for text in [&err, &md] {
+        assert!(text.contains("MEGAVOLT_PYTHON=/nonexistent cannot be run"), "{text}");
+        assert!(!text.contains("not installed"), "{text}");
+    }
+    let (ok, err, md) = compare_with_python(dir, &not_python);
+    assert!(ok, "{err}");
+    assert!(
+        md.contains("does not run as Python 3") && md.contains("exited with code 2: not python"),
+        "{md}"
+    );
+    let (ok, err, md) = compare_with_python(dir, &not_executable);
+    assert!(ok, "{err}");
+    assert!(md.contains("cannot be run"), "{md}");
+    let (ok, err, md) = compare_with_python(dir, &no_packages);
+    assert!(ok, "{err}");
+    assert!(!err.contains("cannot be run") && !md.contains("cannot be run"), "{err}\n{md}");
+    assert!(
+        md.contains("peer package `scikit-learn` is not installed for MEGAVOLT_PYTHON="),
+        "{md}"
+    );
+}
+
+/// An unreadable `result.json` is skipped with one warning, not two.
+#[test]
+fn report_warns_once_about_an_unreadable_record() {
+    let tmp = tempfile::tempdir().unwrap();
+    reproduce(
+        &registry(),
+        &ReproduceOptions { names: vec!["walk-a".into(), "walk-b".into()], ..opts(tmp.path()) },
+    )
+    .unwrap();
+    std::fs::write(tmp.path().join("walk-b/result.json"), b"{bad").unwrap();
+    let out = megavolt(tmp.path(), &["report", "--out", "."]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let warnings = stderr(&out).matches("walk-b: result.json is unreadable").count();
+    assert_eq!(warnings, 1, "{}", stderr(&out));
+    let report = std::fs::read_to_string(tmp.path().join("report.md")).unwrap();
+    assert!(report.contains("`walk-a`") && !report.contains("`walk-b`"), "{report}");
+}
+
+/// A shard with no experiment says so, exits successfully and writes nothing.
+#[test]
+fn empty_shard_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = megavolt(tmp.path(), &["reproduce", "--shard", "1000/1000", "--out", "new"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("shard 1000/1000 selects none of the"), "{}", stderr(&out));
+    assert!(!tmp.path().join("new").exists());
+    // In an existing directory, the report is left as it was.
+    let existing = tmp.path().join("existing");
+    std::fs::create_dir(&existing).unwrap();
+    std::fs::write(existing.join("report.md"), b"earlier").unwrap();
+    let out = megavolt(tmp.path(), &["reproduce", "--shard", "1000/1000", "--out", "existing"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(read(&existing.join("report.md")), b"earlier");
+    // The library returns no outcome.
+    let none = reproduce(
+        &registry(),
+        &ReproduceOptions { shard: Some(Shard { k: 4, n: 4 }), ..opts(&tmp.path().join("lib")) },
+    )
+    .unwrap();
+    assert!(none.is_empty());
+    assert!(!tmp.path().join("lib").exists());
 }
