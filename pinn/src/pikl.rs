@@ -758,7 +758,10 @@ impl PiklModel {
     /// The model is a trigonometric polynomial of period `4L`: a point outside the fitting
     /// domain gets the value of its periodic image (the fit constrains the model only on the
     /// domain, so such values are extrapolations of no particular quality), and a point with a
-    /// NaN or infinite coordinate gets NaN.
+    /// NaN or infinite coordinate gets NaN. Each coordinate outside the torus `[-2L, 2L]` is
+    /// reduced exactly to its image there first (`x % 4L`, shifted by one period if needed, with
+    /// `4L` the period as a double), so `predict(x)` equals `predict` at the image bit for bit,
+    /// for any finite `x` up to `f64::MAX`. Coordinates inside the torus are used as given.
     ///
     /// # Panics
     /// If `x.nrows() != d`.
@@ -783,7 +786,7 @@ impl PiklModel {
             let rows = block.min(n - start);
             for r in 0..rows {
                 for (j, buf) in pw.iter_mut().enumerate() {
-                    powers(basis.omega(), x[(j, start + r)], m, buf);
+                    powers(basis.omega(), basis.reduce(x[(j, start + r)]), m, buf);
                 }
                 for a in 0..side {
                     first[(r, a)] = pw[0][a].conj();
@@ -1013,6 +1016,37 @@ mod tests {
         let bad = faer::mat![[0.1, f64::NAN, f64::INFINITY], [0.2, 0.0, 0.0]];
         let p = model.predict(bad.as_ref());
         assert!(p[0].is_finite() && p[1].is_nan() && p[2].is_nan(), "{p:?}");
+    }
+
+    #[test]
+    fn far_points_are_reduced_exactly_to_their_periodic_image() {
+        // L = 1, period 4: 1e10, 1e300 and 1.7e308 are multiples of 4 (their ulps are powers
+        // of two >= 4), so their image is 0; 1e10 + 1 and -(1e10 + 3) have the image 1.
+        let cfg = PiklConfig::builder(1, 1.0).modes(6).lambda(1e-6).build().unwrap();
+        let x = random_points(1, 40, 1.0, 31);
+        let y: Vec<f64> = (0..40).map(|i| (2.0 * x[(0, i)]).sin()).collect();
+        let model = cfg.fit(x.as_ref(), &y).unwrap();
+        let far = faer::mat![[1e10, 1e300, 1.7e308, -f64::MAX, 1e10 + 1.0, -(1e10 + 3.0)]];
+        // The remainder keeps the sign of x: the image of -f64::MAX is -0.
+        let image = faer::mat![[0.0, 0.0, 0.0, -0.0, 1.0, 1.0]];
+        let (a, b) = (model.predict(far.as_ref()), model.predict(image.as_ref()));
+        for (u, v) in a.iter().zip(&b) {
+            assert_eq!(u.to_bits(), v.to_bits(), "{a:?} vs {b:?}");
+        }
+        // The fit of sin(2x) is close to 0 at 0, as its images should be.
+        assert!(a[..4].iter().all(|v| v.abs() < 1e-3), "{a:?}");
+
+        // In two dimensions, with a period 4L = 2 and points of the torus left as they are.
+        let cfg = PiklConfig::builder(2, 0.5).modes(4).lambda(1e-6).build().unwrap();
+        let x = random_points(2, 50, 0.5, 21);
+        let y: Vec<f64> = (0..50).map(|i| x[(0, i)] - x[(1, i)].powi(2)).collect();
+        let model = cfg.fit(x.as_ref(), &y).unwrap();
+        let far = faer::mat![[1e300, 2e15 + 0.25, -1.0], [-1e20, 1e12 + 0.5, 1.0]];
+        let image = faer::mat![[0.0, 0.25, -1.0], [-0.0, 0.5, 1.0]];
+        let (a, b) = (model.predict(far.as_ref()), model.predict(image.as_ref()));
+        for (u, v) in a.iter().zip(&b) {
+            assert_eq!(u.to_bits(), v.to_bits(), "{a:?} vs {b:?}");
+        }
     }
 
     #[test]
