@@ -24,7 +24,7 @@ pub const MAX_MODES: usize = 10_000;
 /// |---|---|---|
 /// | `dim` | `d` | 1, 2 or 3 |
 /// | `m` | `m` | `>= 1`, with `(2m+1)^d <=` [`MAX_MODES`] |
-/// | `half_width` | `L` | finite, `> 0` |
+/// | `half_width` | `L` | finite, `> 0`, with `omega = pi / (2L)` finite and `> 0` and the period `4L` finite (roughly `1e-308 <= L <= 4e307`) |
 ///
 /// # Example
 /// ```
@@ -49,8 +49,10 @@ impl FourierBasis {
     /// The basis of dimension `dim` with frequencies up to `m` on `[-2L, 2L]^dim`, `L = half_width`.
     ///
     /// # Errors
-    /// [`PinnError::InvalidParameter`] for `dim` outside 1..=3, `m = 0` or a non-positive
-    /// `half_width`; [`PinnError::TooManyModes`] if `(2m+1)^dim > MAX_MODES`.
+    /// [`PinnError::InvalidParameter`] for `dim` outside 1..=3, `m = 0`, a non-positive
+    /// `half_width`, or one so small that `omega = pi / (2L)` overflows or so large that
+    /// `omega` underflows to 0 or the period `4L` overflows; [`PinnError::TooManyModes`] if
+    /// `(2m+1)^dim > MAX_MODES`.
     pub fn new(dim: usize, m: usize, half_width: f64) -> Result<Self> {
         if !(1..=3).contains(&dim) {
             return Err(PinnError::invalid("dim", dim, "1, 2 or 3"));
@@ -59,6 +61,14 @@ impl FourierBasis {
             return Err(PinnError::invalid("m", m, "an integer >= 1"));
         }
         crate::error::positive("half_width", half_width)?;
+        let omega = std::f64::consts::PI / (2.0 * half_width);
+        if !(omega.is_finite() && omega > 0.0 && (4.0 * half_width).is_finite()) {
+            return Err(PinnError::invalid(
+                "half_width",
+                format!("{half_width:e}"),
+                "a width with omega = pi / (2L) finite and > 0 and the period 4L finite",
+            ));
+        }
         let modes = (2 * m + 1).checked_pow(dim as u32).unwrap_or(usize::MAX);
         if modes > MAX_MODES {
             return Err(PinnError::TooManyModes { modes, max: MAX_MODES });
@@ -184,6 +194,20 @@ mod tests {
         assert!(FourierBasis::new(2, 0, 1.0).is_err());
         assert!(FourierBasis::new(1, 3, -1.0).is_err());
         assert!(matches!(FourierBasis::new(3, 20, 1.0), Err(PinnError::TooManyModes { .. })));
+        // omega = pi / (2L) overflows for L = 1e-310 and is 0 for L = 1e308 (2L overflows);
+        // the period 4L overflows for L = 5e307.
+        for l in [1e-310, 1e308, 5e307] {
+            let err = FourierBasis::new(1, 3, l).unwrap_err();
+            assert!(
+                matches!(&err, PinnError::InvalidParameter { name: "half_width", .. }),
+                "{err}"
+            );
+        }
+        // The extremes that remain valid.
+        for l in [1e-308, 4e307] {
+            let omega = FourierBasis::new(1, 3, l).unwrap().omega();
+            assert!(omega.is_finite() && omega > 0.0, "L = {l}: omega = {omega}");
+        }
     }
 
     #[test]
