@@ -38,10 +38,12 @@ pub enum CoreError {
         /// Time that was to be reached.
         t_end: f64,
     },
-    /// An adaptive integrator's step size fell below what floating point can resolve.
+    /// An integrator's step is too small for floating point to resolve at the current time:
+    /// the adaptive step size fell below it, or the grid of a fixed-step method cannot realise
+    /// the requested step there.
     #[error("step size {step_size:e} underflowed at time {time:e}")]
     StepSizeUnderflow {
-        /// The rejected step size.
+        /// The rejected step size (for a fixed-step method, the step that was to be taken).
         step_size: f64,
         /// Time reached.
         time: f64,

@@ -94,13 +94,21 @@ pub fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(FNV_OFFSET, |h, &b| (h ^ u64::from(b)).wrapping_mul(FNV_PRIME))
 }
 
-/// A `nrows x ncols` matrix of i.i.d. centred Gaussian entries with standard deviation `std`.
+/// A `nrows x ncols` matrix of i.i.d. centred Gaussian entries with standard deviation `std`,
+/// filled column by column.
+///
+/// # Panics
+/// If `std` is negative or not finite, or if the matrix is too large to address (its
+/// columns padded to 64 bytes as faer stores them, more than `isize::MAX` bytes).
+#[track_caller]
 pub fn gaussian_mat<R: Rng + ?Sized>(
     rng: &mut R,
     nrows: usize,
     ncols: usize,
     std: f64,
 ) -> Mat<f64> {
+    assert_std("gaussian_mat", std);
+    assert_storable("gaussian_mat", nrows, ncols);
     // Column-major fill order, documented so that results are reproducible from other tools.
     let mut m = Mat::zeros(nrows, ncols);
     for j in 0..ncols {
@@ -113,7 +121,14 @@ pub fn gaussian_mat<R: Rng + ?Sized>(
 }
 
 /// A vector of `n` i.i.d. centred Gaussian entries with standard deviation `std`.
+///
+/// # Panics
+/// If `std` is negative or not finite, or if the vector is too large to address (more than
+/// `isize::MAX` bytes).
+#[track_caller]
 pub fn gaussian_col<R: Rng + ?Sized>(rng: &mut R, n: usize, std: f64) -> Col<f64> {
+    assert_std("gaussian_col", std);
+    assert_storable("gaussian_col", n, 1);
     Col::from_fn(n, |_| {
         let z: f64 = StandardNormal.sample(rng);
         std * z
@@ -121,6 +136,17 @@ pub fn gaussian_col<R: Rng + ?Sized>(rng: &mut R, n: usize, std: f64) -> Col<f64
 }
 
 /// A `nrows x ncols` matrix of i.i.d. entries uniform on `[lo, hi)`, filled column by column.
+///
+/// Each entry is `lo + (hi - lo) u` for a draw `u` uniform on the multiples of `2^-53` in
+/// `[0, 1)`; when `hi - lo` overflows it is `lo (1 - u) + hi u` instead, which stays finite. A
+/// value that rounds up to `hi` (possible when `hi - lo` is a few ulps of `lo`) is replaced
+/// by the largest double below `hi`, so every entry lies in `[lo, hi)`.
+///
+/// # Panics
+/// If `lo` or `hi` is not finite, if `lo >= hi` (the interval is empty), or if the matrix is
+/// too large to address (its columns padded to 64 bytes as faer stores them, more than
+/// `isize::MAX` bytes).
+#[track_caller]
 pub fn uniform_mat<R: Rng + ?Sized>(
     rng: &mut R,
     nrows: usize,
@@ -128,32 +154,84 @@ pub fn uniform_mat<R: Rng + ?Sized>(
     lo: f64,
     hi: f64,
 ) -> Mat<f64> {
+    assert_interval("uniform_mat", lo, hi);
+    assert_storable("uniform_mat", nrows, ncols);
     let mut m = Mat::zeros(nrows, ncols);
     for j in 0..ncols {
         for i in 0..nrows {
-            let u: f64 = rng.random();
-            m[(i, j)] = lo + (hi - lo) * u;
+            m[(i, j)] = uniform_in(rng, lo, hi);
         }
     }
     m
 }
 
-/// A vector of `n` i.i.d. entries uniform on `[lo, hi)`.
+/// A vector of `n` i.i.d. entries uniform on `[lo, hi)`, computed as in [`uniform_mat`].
+///
+/// # Panics
+/// If `lo` or `hi` is not finite, if `lo >= hi` (the interval is empty), or if the vector is
+/// too large to address (more than `isize::MAX` bytes).
+#[track_caller]
 pub fn uniform_col<R: Rng + ?Sized>(rng: &mut R, n: usize, lo: f64, hi: f64) -> Col<f64> {
-    Col::from_fn(n, |_| {
-        let u: f64 = rng.random();
-        lo + (hi - lo) * u
-    })
+    assert_interval("uniform_col", lo, hi);
+    assert_storable("uniform_col", n, 1);
+    Col::from_fn(n, |_| uniform_in(rng, lo, hi))
+}
+
+/// One draw uniform on `[lo, hi)`, for `lo < hi` both finite.
+fn uniform_in<R: Rng + ?Sized>(rng: &mut R, lo: f64, hi: f64) -> f64 {
+    let u: f64 = rng.random();
+    let width = hi - lo;
+    let v = if width.is_finite() {
+        lo + width * u
+    } else {
+        // Only `lo < 0 < hi` can overflow the width. `1 - u` is exact, the rounded products
+        // satisfy `0 <= hi u < hi` (for `u <= 1 - 2^-53`) and `lo <= lo (1 - u) <= 0`, and the
+        // rounded sum of a non-negative and a non-positive double lies between the two.
+        lo * (1.0 - u) + hi * u
+    };
+    if v < hi { v } else { hi.next_down() }
+}
+
+/// Checks that `[lo, hi)` is a non-empty interval of finite numbers.
+#[track_caller]
+fn assert_interval(caller: &str, lo: f64, hi: f64) {
+    assert!(
+        lo.is_finite() && hi.is_finite() && lo < hi,
+        "{caller}: need finite bounds lo < hi, got lo = {lo}, hi = {hi}"
+    );
+}
+
+/// Checks that a standard deviation is finite and non-negative.
+#[track_caller]
+fn assert_std(caller: &str, std: f64) {
+    assert!(std.is_finite() && std >= 0.0, "{caller}: need a finite std >= 0, got {std}");
+}
+
+/// Checks that a `nrows x ncols` matrix of `f64` can be stored by faer, which pads every
+/// column to a multiple of 64 bytes and needs the whole matrix to span at most `isize::MAX`
+/// bytes. (Whether the memory is actually available is another matter: a failed allocation
+/// aborts the process.)
+#[track_caller]
+fn assert_storable(caller: &str, nrows: usize, ncols: usize) {
+    let bytes = nrows
+        .checked_next_multiple_of(8)
+        .and_then(|rows| rows.checked_mul(ncols))
+        .and_then(|entries| entries.checked_mul(size_of::<f64>()));
+    assert!(
+        bytes.is_some_and(|b| b <= isize::MAX as usize),
+        "{caller}: a {nrows} x {ncols} matrix of f64 exceeds the addressable size"
+    );
 }
 
 /// `n` points drawn uniformly on the unit sphere of `R^d`, one per **column** of a `d x n`
 /// matrix (normalised Gaussian vectors).
 ///
 /// # Panics
-/// If `d == 0`.
+/// If `d == 0`, or if the matrix is too large to address (more than `isize::MAX` bytes).
 #[track_caller]
 pub fn uniform_sphere<R: Rng + ?Sized>(rng: &mut R, d: usize, n: usize) -> Mat<f64> {
     assert!(d > 0, "uniform_sphere: dimension must be positive");
+    assert_storable("uniform_sphere", d, n);
     let mut m = Mat::zeros(d, n);
     for j in 0..n {
         loop {
@@ -220,6 +298,87 @@ mod tests {
             let n2: f64 = (0..5).map(|i| x[(i, j)] * x[(i, j)]).sum();
             assert!((n2 - 1.0).abs() < 4.0 * f64::EPSILON);
         }
+    }
+
+    #[test]
+    fn uniform_draws_are_lo_plus_width_times_u_for_ordinary_bounds() {
+        // The formula is unchanged where it was already right: bit for bit on ordinary bounds.
+        let mut rng = Seed::new(4).stream("u");
+        let mut copy = rng.clone();
+        let v = uniform_col(&mut rng, 1000, -5.0, 5.0);
+        let m = uniform_mat(&mut rng, 7, 9, 0.0, 0.5);
+        for x in v.iter() {
+            let u: f64 = copy.random();
+            assert_eq!(x.to_bits(), (-5.0 + 10.0 * u).to_bits());
+        }
+        for j in 0..9 {
+            for i in 0..7 {
+                let u: f64 = copy.random();
+                assert_eq!(m[(i, j)].to_bits(), (0.5 * u).to_bits());
+            }
+        }
+    }
+
+    #[test]
+    #[allow(clippy::float_cmp, reason = "symmetric bounds and the single double of an interval")]
+    fn uniform_draws_stay_in_half_open_interval() {
+        let mut rng = Seed::new(5).stream("u");
+        // hi - lo overflows: every draw is finite and in [lo, hi). The mean of U(-M, M) is 0
+        // with standard deviation M / sqrt(3 n) for the sample mean; allow 5 sigma.
+        for (lo, hi) in [(-1e308, 1e308), (-f64::MAX, f64::MAX), (-f64::MAX, 1.0)] {
+            let n = 20_000;
+            let v = uniform_col(&mut rng, n, lo, hi);
+            assert!(v.iter().all(|x| x.is_finite() && lo <= *x && *x < hi), "{lo} {hi}");
+            if hi == -lo {
+                let mean = v.iter().map(|x| x / hi).sum::<f64>() / n as f64;
+                assert!(mean.abs() < 5.0 / (3.0 * n as f64).sqrt(), "mean {mean}");
+            }
+        }
+        // [1e16, 1e16 + 2) holds a single double, 1e16 (the spacing there is 2); the draw
+        // 1e16 + 2 u rounds to 1e16 + 2 = hi for u > 1/2, which is not in the interval.
+        let m = uniform_mat(&mut rng, 10, 10, 1e16, 1e16 + 2.0);
+        assert!(m.col_iter().all(|c| c.iter().all(|&x| x == 1e16)));
+    }
+
+    #[test]
+    #[should_panic(expected = "uniform_col: need finite bounds lo < hi, got lo = 1, hi = 0")]
+    fn reversed_uniform_interval_panics() {
+        uniform_col(&mut Seed::new(1).stream("u"), 3, 1.0, 0.0);
+    }
+
+    #[test]
+    #[should_panic(expected = "uniform_mat: need finite bounds lo < hi")]
+    fn infinite_uniform_bound_panics() {
+        uniform_mat(&mut Seed::new(1).stream("u"), 3, 3, 0.0, f64::INFINITY);
+    }
+
+    #[test]
+    #[should_panic(expected = "gaussian_mat: need a finite std >= 0, got NaN")]
+    fn nan_std_panics() {
+        gaussian_mat(&mut Seed::new(1).stream("g"), 2, 2, f64::NAN);
+    }
+
+    #[test]
+    #[should_panic(expected = "gaussian_col: need a finite std >= 0, got -1")]
+    fn negative_std_panics() {
+        gaussian_col(&mut Seed::new(1).stream("g"), 2, -1.0);
+    }
+
+    #[test]
+    #[should_panic(expected = "gaussian_mat: a 18446744073709551615 x 2 matrix of f64 exceeds")]
+    fn unaddressable_matrix_panics() {
+        gaussian_mat(&mut Seed::new(1).stream("g"), usize::MAX, 2, 1.0);
+    }
+
+    #[test]
+    fn storable_sizes_follow_faer_padding() {
+        // One row is padded to 8 f64 = 64 bytes, so 2^56 columns of one row span 2^62 bytes
+        // (storable) and 2^60 columns 2^66 bytes (not).
+        assert_storable("t", 1, 1 << 56);
+        assert!(std::panic::catch_unwind(|| assert_storable("t", 1, 1 << 60)).is_err());
+        // Zero std is a valid (degenerate) distribution.
+        let z = gaussian_col(&mut Seed::new(2).stream("z"), 4, 0.0);
+        assert!(z.iter().all(|&x| x == 0.0));
     }
 
     #[test]

@@ -18,6 +18,13 @@ pub struct LineFit {
 
 /// Least-squares line through `(x_i, y_i)`.
 ///
+/// The sums of squares are formed from `x` and `y` scaled by powers of two that bring their
+/// largest magnitudes near 1, and the results are scaled back. Scaling by a power of two is
+/// exact, so ordinary data give the same bits as the unscaled textbook formulas, while data
+/// near the ends of the floating-point range (`x ~ 1e200`, or abscissae `1e-200` apart) no
+/// longer overflow or underflow in `sum (x - mean)^2`. A slope, intercept or standard error
+/// that is itself out of range still rounds to infinity or zero.
+///
 /// # Panics
 /// If the slices have different lengths, fewer than two points, a non-finite entry, or all
 /// `x` equal.
@@ -27,6 +34,11 @@ pub fn fit_line(x: &[f64], y: &[f64]) -> LineFit {
     let n = x.len();
     assert!(n >= 2, "fit_line: need at least two points");
     assert!(x.iter().chain(y).all(|v| v.is_finite()), "fit_line: non-finite entry in x or y");
+    let (ex, ey) = (scale_exponent(x), scale_exponent(y));
+    let xs: Vec<f64> = x.iter().map(|&v| scale_pow2(v, -ex)).collect();
+    let ys: Vec<f64> = y.iter().map(|&v| scale_pow2(v, -ey)).collect();
+    let (x, y) = (&xs[..], &ys[..]);
+
     let nf = n as f64;
     let mx = x.iter().sum::<f64>() / nf;
     let my = y.iter().sum::<f64>() / nf;
@@ -39,7 +51,47 @@ pub fn fit_line(x: &[f64], y: &[f64]) -> LineFit {
     let rss: f64 = x.iter().zip(y).map(|(&a, &b)| (b - intercept - slope * a).powi(2)).sum();
     let slope_std_error = if n > 2 { (rss / (nf - 2.0) / sxx).sqrt() } else { 0.0 };
     let r_squared = if syy > 0.0 { 1.0 - rss / syy } else { 1.0 };
-    LineFit { slope, intercept, slope_std_error, r_squared }
+
+    // Back to the original units: y = 2^ey y', x = 2^ex x'.
+    LineFit {
+        slope: scale_pow2(slope, ey - ex),
+        intercept: scale_pow2(intercept, ey),
+        slope_std_error: scale_pow2(slope_std_error, ey - ex),
+        r_squared,
+    }
+}
+
+/// The exponent `e` with `2^e <= max_i |v_i| < 2^{e+1}` (0 when every entry is 0).
+fn scale_exponent(v: &[f64]) -> i32 {
+    let max = v.iter().fold(0.0f64, |m, a| m.max(a.abs()));
+    if max == 0.0 {
+        return 0;
+    }
+    // Exact for normal and subnormal numbers: bring subnormals into the normal range first.
+    let (m, shift) = if max < f64::MIN_POSITIVE { (max * pow2(64), 64) } else { (max, 0) };
+    let biased = ((m.to_bits() >> 52) & 0x7ff) as i32;
+    biased - 1023 - shift
+}
+
+/// `v * 2^k`, in steps that each multiply by a normal power of two, so that the result is
+/// exact whenever it is a normal number.
+fn scale_pow2(mut v: f64, mut k: i32) -> f64 {
+    const STEP: i32 = 1000;
+    while k > STEP {
+        v *= pow2(STEP);
+        k -= STEP;
+    }
+    while k < -STEP {
+        v *= pow2(-STEP);
+        k += STEP;
+    }
+    v * pow2(k)
+}
+
+/// `2^k` for `-1022 <= k <= 1023`, built from its exponent bits.
+fn pow2(k: i32) -> f64 {
+    debug_assert!((-1022..=1023).contains(&k));
+    f64::from_bits(((k + 1023) as u64) << 52)
 }
 
 /// Fitted order of convergence: the slope of `log(error)` against `log(h)`.
@@ -146,6 +198,71 @@ mod tests {
         let fit = fit_line(&x, &y);
         assert!((fit.slope - 1.0).abs() < 1e-15);
         assert!((fit.slope_std_error - (0.4f64).sqrt()).abs() < 1e-15);
+    }
+
+    /// The textbook formulas without scaling, as `fit_line` computed them before.
+    fn unscaled(x: &[f64], y: &[f64]) -> LineFit {
+        let nf = x.len() as f64;
+        let mx = x.iter().sum::<f64>() / nf;
+        let my = y.iter().sum::<f64>() / nf;
+        let sxx: f64 = x.iter().map(|&a| (a - mx) * (a - mx)).sum();
+        let sxy: f64 = x.iter().zip(y).map(|(&a, &b)| (a - mx) * (b - my)).sum();
+        let syy: f64 = y.iter().map(|&b| (b - my) * (b - my)).sum();
+        let slope = sxy / sxx;
+        let intercept = my - slope * mx;
+        let rss: f64 = x.iter().zip(y).map(|(&a, &b)| (b - intercept - slope * a).powi(2)).sum();
+        let slope_std_error = if x.len() > 2 { (rss / (nf - 2.0) / sxx).sqrt() } else { 0.0 };
+        LineFit { slope, intercept, slope_std_error, r_squared: 1.0 - rss / syy }
+    }
+
+    #[test]
+    fn scaling_by_powers_of_two_leaves_ordinary_fits_bit_identical() {
+        let xs: [&[f64]; 4] = [
+            &[0.0, 1.0, 2.0, 3.0],
+            &[0.1, 0.7, 1.3, 9.9, 4.4],
+            &[-3.0, 1e-3, 5e5, 7.0],
+            &[1e-5, 2e-5, 3.3e-5],
+        ];
+        for x in xs {
+            for scale in [1.0, 1e-7, 3e9, -0.3] {
+                let y: Vec<f64> = x
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| scale * (2.0 * v + (i as f64).sin()))
+                    .collect();
+                let (a, b) = (fit_line(x, &y), unscaled(x, &y));
+                assert_eq!(a.slope.to_bits(), b.slope.to_bits());
+                assert_eq!(a.intercept.to_bits(), b.intercept.to_bits());
+                assert_eq!(a.slope_std_error.to_bits(), b.slope_std_error.to_bits());
+                assert_eq!(a.r_squared.to_bits(), b.r_squared.to_bits());
+            }
+        }
+    }
+
+    #[test]
+    fn extreme_magnitudes_fit_the_closed_form() {
+        // Points on y = x / 1e200 up to the rounding of 3e200 (half an ulp): slope 1e-200 and
+        // intercept 0, to a few ulps of the slope and of the values of y.
+        let fit = fit_line(&[1e200, 2e200, 3e200], &[1.0, 2.0, 3.0]);
+        assert!((fit.slope - 1e-200).abs() <= 4.0 * f64::EPSILON * 1e-200, "{fit:?}");
+        assert!(fit.intercept.abs() <= 8.0 * f64::EPSILON, "{fit:?}");
+        assert!((fit.r_squared - 1.0).abs() <= 8.0 * f64::EPSILON, "{fit:?}");
+        // The same line with x and y exchanged: slope 1e200.
+        let fit = fit_line(&[1.0, 2.0, 3.0], &[1e200, 2e200, 3e200]);
+        assert!((fit.slope - 1e200).abs() <= 4.0 * f64::EPSILON * 1e200, "{fit:?}");
+        assert!(fit.intercept.abs() <= 8.0 * f64::EPSILON * 1e200, "{fit:?}");
+        // Two points 1e-200 apart: the line through them, slope (2 - 1) / 1e-200, intercept 1.
+        let fit = fit_line(&[0.0, 1e-200], &[1.0, 2.0]);
+        assert!((fit.slope - 1.0 / 1e-200).abs() <= 2.0 * f64::EPSILON * 1e200, "{fit:?}");
+        assert!((fit.intercept - 1.0).abs() <= 4.0 * f64::EPSILON, "{fit:?}");
+        assert!((fit.r_squared - 1.0).abs() <= 4.0 * f64::EPSILON, "{fit:?}");
+        // Subnormal abscissae, and ordinates near the largest double.
+        let x = [0.0, 5e-324, 1e-323];
+        let fit = fit_line(&x, &[-1e308, 0.0, 1e308]);
+        // 1e-323 is 2 * 5e-324 exactly: slope 1e308 / 5e-324, which overflows.
+        assert!(fit.slope.is_infinite() && fit.slope > 0.0, "{fit:?}");
+        let fit = fit_line(&x, &[0.0, 1e-300, 2e-300]);
+        assert!((fit.slope - 1e-300 / 5e-324).abs() <= 4.0 * f64::EPSILON * (1e-300 / 5e-324));
     }
 
     #[test]

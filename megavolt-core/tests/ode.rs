@@ -215,3 +215,72 @@ fn work_counters_snapshot() {
         s.accepted, s.rejected, s.rhs_evals
     ));
 }
+
+fn decay(_t: f64, y: &Vec<f64>, dy: &mut Vec<f64>) {
+    dy[0] = -y[0];
+}
+
+/// Near t = 1e17 the doubles are 16 apart, so the grid `t0 + k h` with h = 1 would realise
+/// steps of 0 and 16: the fixed-step methods refuse, in both directions, naming step and time.
+#[test]
+#[allow(clippy::float_cmp, reason = "the error reports the requested step exactly")]
+fn fixed_steps_unresolvable_at_large_time_are_errors() {
+    let t0 = 1e17;
+    for (method, h, t0, t_end) in [
+        (Method::Rk4, 1.0, t0, t0 + 64.0),
+        (Method::Rk4, 1.0, t0 + 64.0, t0),
+        (Method::Heun, 1.0, t0, t0 + 64.0),
+        (Method::Euler, 0.5, 1e16, 1e16 + 8.0),
+    ] {
+        let err = Solver::fixed(method, h).unwrap().solve(decay, t0, vec![1.0], t_end).unwrap_err();
+        assert_eq!(err, CoreError::StepSizeUnderflow { step_size: h, time: t0 }, "{method:?}");
+    }
+    // Doubles near 2^52 are 1 apart, so realised steps are h rounded to integers: a deviation
+    // of 1/2 is more than h / 1024 for h = 256.5 but not for h = 2048.5.
+    let t0 = 2f64.powi(52);
+    let err = Solver::rk4(256.5).unwrap().solve(decay, t0, vec![1.0], t0 + 2565.0).unwrap_err();
+    assert!(matches!(err, CoreError::StepSizeUnderflow { step_size, .. } if step_size == 256.5));
+    let sol = Solver::rk4(2048.5).unwrap().solve(decay, t0, vec![1.0], t0 + 20485.0).unwrap();
+    assert_eq!(sol.stats.accepted, 10);
+}
+
+/// Where the doubles hold the grid exactly, an autonomous problem gives the same bits at a
+/// large time offset as from 0: the check changes nothing for steps it accepts.
+#[test]
+fn resolvable_fixed_steps_at_large_time_are_unchanged() {
+    // 2^14 is a multiple of the spacing 16 of the doubles near 1e17.
+    let h = 16384.0;
+    let scaled = |_t: f64, y: &Vec<f64>, dy: &mut Vec<f64>| dy[0] = -y[0] / 16384.0;
+    for method in [Method::Euler, Method::Heun, Method::Rk4] {
+        let far = Solver::fixed(method, h)
+            .unwrap()
+            .solve(scaled, 1e17, vec![1.0], 1e17 + 64.0 * h)
+            .unwrap();
+        let near =
+            Solver::fixed(method, h).unwrap().solve(scaled, 0.0, vec![1.0], 64.0 * h).unwrap();
+        assert_eq!(far.stats, near.stats);
+        assert_eq!(far.y_final()[0].to_bits(), near.y_final()[0].to_bits(), "{method:?}");
+    }
+    // 1/16 is a multiple of the spacing 2^-12 of the doubles near 2^40.
+    let t0 = 2f64.powi(40);
+    let far = Solver::rk4(1.0 / 16.0).unwrap().solve(decay, t0, vec![1.0], t0 + 1.0).unwrap();
+    let near = Solver::rk4(1.0 / 16.0).unwrap().solve(decay, 0.0, vec![1.0], 1.0).unwrap();
+    assert_eq!(far.y_final()[0].to_bits(), near.y_final()[0].to_bits());
+    // RK4 with h = 1/16 on u' = -u: global error about h^4 / 120 of e^-1.
+    assert!((far.y_final()[0] - (-1f64).exp()).abs() < 1e-6);
+}
+
+/// A last partial step shorter than the spacing of the doubles at the final time cannot be
+/// taken; it is absorbed into the previous step instead of becoming a step of length 0.
+#[test]
+#[allow(clippy::float_cmp, reason = "the run ends exactly at the requested time")]
+fn unrepresentable_remainder_is_absorbed() {
+    // Near 2^52 the doubles are 1 apart: steps of 1 - 1e-7 are realised as steps of 1 and the
+    // remainder 3e-7 of the span 3 vanishes.
+    let t0 = 2f64.powi(52);
+    let sol = Solver::rk4(1.0 - 1e-7).unwrap().solve(decay, t0, vec![1.0], t0 + 3.0).unwrap();
+    let reference = Solver::rk4(1.0).unwrap().solve(decay, 0.0, vec![1.0], 3.0).unwrap();
+    assert_eq!(sol.stats.accepted, 3);
+    assert_eq!(sol.t_end, t0 + 3.0);
+    assert_eq!(sol.y_final()[0].to_bits(), reference.y_final()[0].to_bits());
+}

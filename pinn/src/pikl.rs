@@ -140,6 +140,10 @@ impl PiklBuilder {
     /// # Errors
     /// [`PinnError::InvalidParameter`] for a bad dimension, width, order, weight, operator
     /// dimension or domain; [`PinnError::TooManyModes`] beyond [`crate::basis::MAX_MODES`].
+    /// The width must keep `omega = pi / (2L)` finite and positive, and the Sobolev weights
+    /// `1 + (|k| / 2L)^{2s}` and the squared symbol `|p(k)|^2` of the operator must be finite
+    /// on every mode: the error then names `half_width` if the largest frequency is out of
+    /// range (`L = 1e-300`), else `sobolev_order` (`s = 1e6`) or `operator`.
     pub fn build(self) -> Result<PiklConfig> {
         let basis = FourierBasis::new(self.dim, self.modes, self.half_width)?;
         let sobolev_order = non_negative("sobolev_order", self.sobolev_order)?;
@@ -155,9 +159,80 @@ impl PiklBuilder {
         }
         let domain = self.domain.unwrap_or_else(|| Domain::cube(self.dim, self.half_width));
         domain.validate(&basis)?;
+        check_penalty_scales(&basis, sobolev_order, &operator)?;
         let parallelism = self.parallelism;
         Ok(PiklConfig { basis, sobolev_order, lambda, mu, operator, domain, parallelism })
     }
+}
+
+/// Checks that the Sobolev weights and the operator's symbol are finite on every mode, so
+/// that the penalties of the system are numbers: with `L = 1e-300` and `m = 10` the ratio
+/// `|k| / 2L` reaches `5e300` and the frequency `|k| omega` `1.6e301`, whose squares overflow;
+/// with `L = 1` and `s = 1e6`, `(|k| / 2L)^{2s}` overflows.
+///
+/// The error names `half_width` when the largest frequency is itself out of range (its square,
+/// for the weights, or its power of the operator's order, for the symbol, overflows), and
+/// `sobolev_order` or `operator` otherwise.
+fn check_penalty_scales(basis: &FourierBasis, s: f64, operator: &DiffOperator) -> Result<()> {
+    let modes = basis.modes();
+    let two_l = 2.0 * basis.half_width();
+    let omega = basis.omega();
+    let k_max = basis.m() as f64 * (basis.dim() as f64).sqrt();
+
+    let w_max = modes.iter().map(|k| sobolev_weight(basis, s, k)).fold(0.0, max_or_nan);
+    if !w_max.is_finite() {
+        let ratio = k_max / two_l;
+        let (name, value) = if (ratio * ratio).is_finite() {
+            ("sobolev_order", format!("{s} (largest weight {w_max} at |k| / 2L = {ratio:e})"))
+        } else {
+            ("half_width", format!("{:e} (largest |k| / 2L = {ratio:e})", basis.half_width()))
+        };
+        return Err(PinnError::invalid(
+            name,
+            value,
+            "an order and width whose Sobolev weights 1 + (|k| / 2L)^(2s) are finite on every mode",
+        ));
+    }
+
+    if operator.terms().is_empty() {
+        return Ok(());
+    }
+    let p_max = modes.iter().map(|k| operator.symbol(k, omega).norm_sqr()).fold(0.0, max_or_nan);
+    if !p_max.is_finite() {
+        let order = operator.order();
+        let freq = k_max * omega;
+        let (name, value) = if freq.powi(2 * order as i32).is_finite() {
+            ("operator", format!("{operator:?} (largest |p(k)|^2 = {p_max} at omega = {omega:e})"))
+        } else {
+            let l = basis.half_width();
+            (
+                "half_width",
+                format!("{l:e} (largest |k| omega = {freq:e}, operator of order {order})"),
+            )
+        };
+        return Err(PinnError::invalid(
+            name,
+            value,
+            "an operator and width whose symbol p(k) has a finite square on every mode",
+        ));
+    }
+    Ok(())
+}
+
+/// The larger of two numbers, NaN if either is NaN (unlike `f64::max`).
+fn max_or_nan(a: f64, b: f64) -> f64 {
+    if a.is_nan() || b.is_nan() { f64::NAN } else { a.max(b) }
+}
+
+/// The Sobolev weight `1 + |k|^{2s} / (2L)^{2s}` of the mode `k`.
+///
+/// Where `|k|^{2s}` or `(2L)^{2s}` leaves the range of doubles but their ratio does not (large
+/// `s`, or `L` far from 1), the weight is computed as `1 + (|k| / 2L)^{2s}` instead.
+fn sobolev_weight(basis: &FourierBasis, s: f64, k: &[i64]) -> f64 {
+    let k2: f64 = k.iter().map(|&v| (v * v) as f64).sum();
+    let two_l = 2.0 * basis.half_width();
+    let w = 1.0 + k2.powf(s) / two_l.powf(2.0 * s);
+    if w.is_finite() { w } else { 1.0 + (k2.sqrt() / two_l).powf(2.0 * s) }
 }
 
 /// How the Hermitian system was solved.
@@ -305,7 +380,8 @@ impl PiklConfig {
     ///
     /// # Errors
     /// [`PinnError::InvalidParameter`] if there is no point, a coordinate or value is not
-    /// finite, or a point lies outside the torus `[-2L, 2L]^d`.
+    /// finite, a point lies outside the torus `[-2L, 2L]^d`, or the sum of squares of `y`
+    /// overflows (the loss `(1/n) sum_i (f(X_i) - Y_i)^2` would not be a number).
     ///
     /// # Panics
     /// If `x.nrows() != d` or `y.len() != x.ncols()`.
@@ -322,6 +398,15 @@ impl PiklConfig {
         check_points(&basis, x)?;
         if let Some(v) = y.iter().find(|v| !v.is_finite()) {
             return Err(PinnError::invalid("y", v, "finite values"));
+        }
+        let sum_sq: f64 = y.iter().map(|v| v * v).sum();
+        if !sum_sq.is_finite() {
+            let largest = y.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            return Err(PinnError::invalid(
+                "y",
+                format!("values up to {largest:e} in magnitude (sum of squares overflows)"),
+                "values whose sum of squares is finite (each |y| below about 1e154)",
+            ));
         }
 
         let m = basis.m();
@@ -376,7 +461,8 @@ impl PiklConfig {
     /// `parallelism` (one by default).
     ///
     /// # Errors
-    /// [`PinnError::Singular`] if the solution is not finite.
+    /// [`PinnError::InvalidParameter`] naming `lambda` or `mu` if a penalty `n lambda S_k` or
+    /// `n mu |p(k)|^2` overflows; [`PinnError::Singular`] if the solution is not finite.
     ///
     /// # Panics
     /// If the assembly was made with another basis.
@@ -388,7 +474,9 @@ impl PiklConfig {
     /// The moments of a source term for this configuration's basis.
     ///
     /// # Errors
-    /// [`PinnError::InvalidParameter`] if a node lies outside the torus `[-2L, 2L]^d`.
+    /// [`PinnError::InvalidParameter`] if a node lies outside the torus `[-2L, 2L]^d`, or (named
+    /// `y`, as in [`PiklConfig::assemble`]) if the sum of squares of the weighted values
+    /// overflows.
     ///
     /// # Panics
     /// If the source's dimension differs from the basis's.
@@ -442,6 +530,21 @@ impl PiklConfig {
     fn solve_inner(&self, assembly: &Assembly, gamma: Option<&[c64]>) -> Result<PiklModel> {
         assert_eq!(assembly.basis, self.basis, "PiklConfig::solve: assembly of another basis");
         let system = self.system(assembly);
+        let n = assembly.n;
+        if let Some(w) = system.diagonal.iter().find(|w| !w.is_finite()) {
+            return Err(PinnError::invalid(
+                "lambda",
+                format!("{:e} (penalty n lambda S_k = {w} with n = {n})", self.lambda),
+                "a weight whose penalty n lambda S_k is finite on every mode",
+            ));
+        }
+        if let Some(p) = system.symbol.iter().map(|p| p.norm_sqr()).find(|p| !p.is_finite()) {
+            return Err(PinnError::invalid(
+                "mu",
+                format!("{:e} (penalty n mu |p(k)|^2 = {p} with n = {n})", self.mu),
+                "a weight whose penalty n mu |p(k)|^2 is finite on every mode",
+            ));
+        }
         let n_modes = self.basis.n_modes();
         let c0 = (n_modes - 1) / 2;
         let pairs = c0;
@@ -492,11 +595,10 @@ impl PiklConfig {
         Ok(PiklModel { basis: self.basis, theta, method })
     }
 
-    /// The Sobolev weight `1 + |k|^{2s} / (2L)^{2s}` of the mode `k`.
+    /// The Sobolev weight `1 + |k|^{2s} / (2L)^{2s}` of the mode `k` (finite on every mode of
+    /// the basis: [`PiklBuilder::build`] checks it).
     pub fn sobolev_weight(&self, k: &[i64]) -> f64 {
-        let k2: f64 = k.iter().map(|&v| (v * v) as f64).sum();
-        let two_l = 2.0 * self.basis.half_width();
-        1.0 + k2.powf(self.sobolev_order) / two_l.powf(2.0 * self.sobolev_order)
+        sobolev_weight(&self.basis, self.sobolev_order, k)
     }
 
     /// The entries of the system matrix `A^H A + n (lambda S + mu P^H T P)`.
@@ -758,7 +860,10 @@ impl PiklModel {
     /// The model is a trigonometric polynomial of period `4L`: a point outside the fitting
     /// domain gets the value of its periodic image (the fit constrains the model only on the
     /// domain, so such values are extrapolations of no particular quality), and a point with a
-    /// NaN or infinite coordinate gets NaN.
+    /// NaN or infinite coordinate gets NaN. Each coordinate outside the torus `[-2L, 2L]` is
+    /// reduced exactly to its image there first (`x % 4L`, shifted by one period if needed, with
+    /// `4L` the period as a double), so `predict(x)` equals `predict` at the image bit for bit,
+    /// for any finite `x` up to `f64::MAX`. Coordinates inside the torus are used as given.
     ///
     /// # Panics
     /// If `x.nrows() != d`.
@@ -783,7 +888,7 @@ impl PiklModel {
             let rows = block.min(n - start);
             for r in 0..rows {
                 for (j, buf) in pw.iter_mut().enumerate() {
-                    powers(basis.omega(), x[(j, start + r)], m, buf);
+                    powers(basis.omega(), basis.reduce(x[(j, start + r)]), m, buf);
                 }
                 for a in 0..side {
                     first[(r, a)] = pw[0][a].conj();
@@ -1016,6 +1121,37 @@ mod tests {
     }
 
     #[test]
+    fn far_points_are_reduced_exactly_to_their_periodic_image() {
+        // L = 1, period 4: 1e10, 1e300 and 1.7e308 are multiples of 4 (their ulps are powers
+        // of two >= 4), so their image is 0; 1e10 + 1 and -(1e10 + 3) have the image 1.
+        let cfg = PiklConfig::builder(1, 1.0).modes(6).lambda(1e-6).build().unwrap();
+        let x = random_points(1, 40, 1.0, 31);
+        let y: Vec<f64> = (0..40).map(|i| (2.0 * x[(0, i)]).sin()).collect();
+        let model = cfg.fit(x.as_ref(), &y).unwrap();
+        let far = faer::mat![[1e10, 1e300, 1.7e308, -f64::MAX, 1e10 + 1.0, -(1e10 + 3.0)]];
+        // The remainder keeps the sign of x: the image of -f64::MAX is -0.
+        let image = faer::mat![[0.0, 0.0, 0.0, -0.0, 1.0, 1.0]];
+        let (a, b) = (model.predict(far.as_ref()), model.predict(image.as_ref()));
+        for (u, v) in a.iter().zip(&b) {
+            assert_eq!(u.to_bits(), v.to_bits(), "{a:?} vs {b:?}");
+        }
+        // The fit of sin(2x) is close to 0 at 0, as its images should be.
+        assert!(a[..4].iter().all(|v| v.abs() < 1e-3), "{a:?}");
+
+        // In two dimensions, with a period 4L = 2 and points of the torus left as they are.
+        let cfg = PiklConfig::builder(2, 0.5).modes(4).lambda(1e-6).build().unwrap();
+        let x = random_points(2, 50, 0.5, 21);
+        let y: Vec<f64> = (0..50).map(|i| x[(0, i)] - x[(1, i)].powi(2)).collect();
+        let model = cfg.fit(x.as_ref(), &y).unwrap();
+        let far = faer::mat![[1e300, 2e15 + 0.25, -1.0], [-1e20, 1e12 + 0.5, 1.0]];
+        let image = faer::mat![[0.0, 0.25, -1.0], [-0.0, 0.5, 1.0]];
+        let (a, b) = (model.predict(far.as_ref()), model.predict(image.as_ref()));
+        for (u, v) in a.iter().zip(&b) {
+            assert_eq!(u.to_bits(), v.to_bits(), "{a:?} vs {b:?}");
+        }
+    }
+
+    #[test]
     fn interpolates_when_modes_exceed_points() {
         // n = 10 <= N, mu = 0, lambda tiny: the fit interpolates the data.
         let cfg = PiklConfig::builder(1, 1.0).modes(15).lambda(1e-12).build().unwrap();
@@ -1150,6 +1286,76 @@ mod tests {
                     .all(|i| (c[i] - c[n_modes - 1 - i].conj()).norm()
                         < 1e-300 + 1e-15 * c[i].norm())
             );
+        }
+    }
+
+    /// The name of the rejected parameter.
+    ///
+    /// # Panics
+    /// If `res` is not an `InvalidParameter` error.
+    #[track_caller]
+    fn rejected<T: std::fmt::Debug>(res: Result<T>) -> &'static str {
+        match res {
+            Err(PinnError::InvalidParameter { name, .. }) => name,
+            other => panic!("expected InvalidParameter, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn out_of_range_scales_are_rejected_at_build() {
+        let d2 = DiffOperator::derivative(1, 0, 2).unwrap();
+        // omega = pi / (2L) overflows for L = 1e-310 and is 0 for L = 1e308.
+        assert_eq!(rejected(PiklConfig::builder(1, 1e-310).build()), "half_width");
+        assert_eq!(rejected(PiklConfig::builder(1, 1e308).build()), "half_width");
+        // L = 1e-300, m = 10: |k| / 2L = 5e300, whose square overflows (the weights, then the
+        // second-order symbol (m omega)^2 = (1.6e301)^2, are out of range).
+        let tiny = PiklConfig::builder(1, 1e-300).modes(10);
+        assert_eq!(rejected(tiny.clone().operator(d2.clone()).build()), "half_width");
+        assert_eq!(rejected(tiny.sobolev_order(0.0).operator(d2.clone()).build()), "half_width");
+        // s = 1e6 with L = 1: (10 / 2)^(2e6) overflows.
+        assert_eq!(
+            rejected(PiklConfig::builder(1, 1.0).sobolev_order(1e6).build()),
+            "sobolev_order"
+        );
+        // A coefficient 1e300 on f'': |p(10)|^2 = (1e300 (10 pi / 2)^2)^2 overflows.
+        let huge = 1e300 * d2.clone();
+        assert_eq!(rejected(PiklConfig::builder(1, 1.0).operator(huge).build()), "operator");
+
+        // Large but finite: s = 200 with m = 10, L = 1 has the largest weight 1 + 5^400 =
+        // 3.9e279, although |k|^(2s) = 1e400 overflows on its own.
+        let cfg = PiklConfig::builder(1, 1.0).sobolev_order(200.0).build().unwrap();
+        let w = cfg.sobolev_weight(&[10]);
+        // powi multiplies 400 factors, each rounding by at most eps.
+        assert!((w - 5f64.powi(400)).abs() <= 400.0 * f64::EPSILON * w, "{w:e}");
+        // Ordinary weights are computed as before, bit for bit: 1 + 9^2 / 2^4 at s = 2.
+        let cfg = PiklConfig::builder(1, 1.0).build().unwrap();
+        assert_eq!(cfg.sobolev_weight(&[3]).to_bits(), (1.0 + 81.0 / 16.0f64).to_bits());
+        // Two penalties that overflow only with the number of points are named at solve time:
+        // n lambda S_10 = 4e306 (1 + 5^4) and n mu |p(10)|^2 = 4e305 (5 pi)^4 overflow.
+        let x = Mat::from_fn(1, 4, |_, j| -0.5 + 0.25 * j as f64);
+        let big = PiklConfig::builder(1, 1.0).lambda(1e306).build().unwrap();
+        assert_eq!(rejected(big.fit(x.as_ref(), &[0.0; 4])), "lambda");
+        let big = PiklConfig::builder(1, 1.0).mu(1e305).operator(d2).build().unwrap();
+        assert_eq!(rejected(big.fit(x.as_ref(), &[0.0; 4])), "mu");
+    }
+
+    #[test]
+    fn values_whose_squares_overflow_are_rejected() {
+        let cfg = PiklConfig::builder(1, 1.0).build().unwrap();
+        let x = Mat::from_fn(1, 2, |_, j| -0.5 + j as f64);
+        for y in [[1e308, 0.0], [-1e308, 1.0], [1e154, 1e154]] {
+            assert_eq!(rejected(cfg.fit(x.as_ref(), &y)), "y", "{y:?}");
+            assert_eq!(rejected(cfg.assemble(x.as_ref(), &y)), "y", "{y:?}");
+        }
+        // (1e153)^2 + (2e153)^2 = 5e306 is finite: accepted. The fit is linear in y, so it is
+        // 1e153 times the fit of y / 1e153, up to rounding amplified by the condition number of
+        // the system, at most (n + n lambda S_max) / (n lambda) = (2 + 2e-3 (1 + 5^4)) / 2e-3,
+        // about 1.6e3.
+        let small = cfg.fit(x.as_ref(), &[1.0, -2.0]).unwrap();
+        let large = cfg.fit(x.as_ref(), &[1e153, -2e153]).unwrap();
+        let norm = small.coefficients().iter().map(|t| t.norm_sqr()).sum::<f64>().sqrt();
+        for (a, b) in small.coefficients().iter().zip(large.coefficients()) {
+            assert!((a * 1e153 - b).norm() <= 1.6e3 * 64.0 * f64::EPSILON * norm * 1e153);
         }
     }
 
