@@ -147,7 +147,7 @@ fn tri(i: usize, j: usize) -> usize {
 /// clarabel does not reach `Solved` or `AlmostSolved`; [`LipError::Decomposition`] if the
 /// eigenvalue check fails.
 pub fn lipsdp_neuron(net: &ReluNet, config: &LipSdpConfig) -> Result<LipSdp> {
-    let (unit, _) = net.balanced()?;
+    let (unit, _) = net.balanced_weights();
     let mut r = lipsdp_balanced(&unit, config)?;
     unbalance_lipsdp(net, &mut r.value, Some(&mut r.rho), &mut r.multipliers)?;
     Ok(r)

@@ -324,7 +324,7 @@ struct Dir {
 /// the iteration limit is reached or a factorisation fails; [`LipError::Decomposition`] if an
 /// eigenvalue problem fails.
 pub fn lipsdp_neuron_ipm(net: &ReluNet, config: &IpmConfig) -> Result<IpmSolution> {
-    let (unit, _) = net.balanced()?;
+    let (unit, _) = net.balanced_weights();
     let mut r = ipm_balanced(&unit, config)?;
     unbalance_lipsdp(net, &mut r.value, Some(&mut r.rho), &mut r.multipliers)?;
     Ok(r)

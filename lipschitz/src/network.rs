@@ -376,7 +376,11 @@ impl ReluNet {
             if scaled.iter().any(|v| !v.is_finite()) {
                 return Err(LipError::invalid(
                     "biases",
-                    format!("{:e} (largest, layer {})", b.norm_max(), l + 1),
+                    format!(
+                        "{:e} (largest, layer {})",
+                        b.iter().fold(0.0f64, |m, v| m.max(v.abs())),
+                        l + 1
+                    ),
                     "biases within floating-point range once the weights are scaled to one",
                 ));
             }
@@ -385,11 +389,22 @@ impl ReluNet {
         Ok((ReluNet { weights, biases }, total))
     }
 
+    /// [`ReluNet::balanced`] of the network with its biases set to zero: what the global upper
+    /// bounds need (none of them depends on the biases), so that biases far larger than the
+    /// weights cannot make them fail.
+    pub(crate) fn balanced_weights(&self) -> (ReluNet, i32) {
+        let zero = ReluNet {
+            weights: self.weights.clone(),
+            biases: self.biases.iter().map(|b| Col::zeros(b.nrows())).collect(),
+        };
+        zero.balanced().expect("zero biases stay finite under any scaling")
+    }
+
     /// The same function with each hidden unit's incoming weights scaled by a power of two so
     /// that their largest magnitude lies in `[1/2, 1)`, the unit's bias with them, and the
     /// unit's outgoing column of the next layer by the inverse power (ReLU is positively
-    /// homogeneous, so `f` is unchanged, exactly while no entry leaves the normal range; a
-    /// unit whose rescaling would overflow the next layer is left as it is). The activation
+    /// homogeneous, so `f` is unchanged, exactly: a unit whose rescaling would push an entry
+    /// out of the normal range is left as it is). The activation
     /// regions are those of `self`, with pre-activations of order one at points of order
     /// one, which is what the region search and the lower bound need; the norms of the
     /// individual layers change, so the upper bounds do not use it.
@@ -405,8 +420,15 @@ impl ReluNet {
                     continue;
                 }
                 let e = exponent(big);
-                let next = &weights[l + 1];
-                let fits = (0..next.nrows()).all(|r| ldexp(next[(r, i)], e).is_finite());
+                // Every entry moved must stay a normal number (or zero), so that the rescaling
+                // is exact: an entry that would overflow or underflow leaves the unit as it is.
+                let normal = |v: f64, k: i32| {
+                    let w = ldexp(v, k);
+                    v == 0.0 || (w.is_finite() && w.abs() >= f64::MIN_POSITIVE)
+                };
+                let fits = (0..weights[l + 1].nrows()).all(|r| normal(weights[l + 1][(r, i)], e))
+                    && (0..weights[l].ncols()).all(|j| normal(weights[l][(i, j)], -e))
+                    && ldexp(biases[l][i], -e).is_finite();
                 if e == 0 || !fits {
                     continue;
                 }
@@ -481,7 +503,9 @@ pub(crate) fn unbalance(value: f64, e: i32) -> Result<f64> {
             if value.is_finite() {
                 format!("a Lipschitz bound of about 2^{}", e + exponent_or_zero(value))
             } else {
-                "a Lipschitz bound beyond the range of f64".to_string()
+                "a computation that overflowed (the bound or an intermediate quantity is \
+                 beyond the range of f64)"
+                    .to_string()
             },
             "a network whose Lipschitz bounds are representable in f64",
         ))
@@ -494,7 +518,7 @@ pub(crate) fn on_balanced(
     net: &ReluNet,
     bound: impl FnOnce(&ReluNet) -> Result<f64>,
 ) -> Result<f64> {
-    let (unit, e) = net.balanced()?;
+    let (unit, e) = net.balanced_weights();
     unbalance_upper(net, bound(&unit)?, e)
 }
 
@@ -547,7 +571,8 @@ pub(crate) fn unbalance_upper(net: &ReluNet, value: f64, e: i32) -> Result<f64> 
     if v == 0.0 && has_path(net) {
         return Err(LipError::invalid(
             "weights",
-            "a bound that underflowed to 0",
+            "a bound that came out 0 although the network is not constant (an underflow, or \
+             small singular values lost next to large ones)",
             "layers whose products stay within the range of f64",
         ));
     }

@@ -274,3 +274,56 @@ fn opposite_huge_scales_in_consecutive_layers() {
     let cp = combettes_pesquet(&net);
     assert!(matches!(cp, Err(LipError::InvalidParameter { name: "weights", .. })), "{cp:?}");
 }
+
+/// Hidden units rescaled one by one must not push the next layer's entries out of range:
+/// `1e300 (relu(1e-300 relu(1e300 relu(1e-300 x))) + ...)` is `relu(x) + relu(-x) = |x|`.
+#[test]
+fn unit_rescaling_keeps_every_entry_normal() {
+    let net = ReluNet::new(
+        vec![
+            faer::mat![[1e-300], [-1e-300]],
+            faer::mat![[1e300, 0.0], [0.0, 1e300]],
+            faer::mat![[1e-300, 0.0], [0.0, 1e-300]],
+            faer::mat![[1e300, 1e300]],
+        ],
+        None,
+    )
+    .unwrap();
+    // f(x) = |x| up to the rounding of the four products on each path.
+    assert!((net.forward(&[2.0])[0] - 2.0).abs() < 16.0 * f64::EPSILON);
+    let exact = exact_lipschitz(&net, &ExactConfig::new(Norm::L2)).unwrap().value;
+    assert!((exact - 1.0).abs() < 16.0 * f64::EPSILON, "{exact}");
+    let (one_d, _) = lipschitz::exact_lipschitz_1d(&net, Norm::L2, None).unwrap();
+    assert!((one_d - 1.0).abs() < 16.0 * f64::EPSILON, "{one_d}");
+    // Every point has a pre-activation exactly 0 (the second layer's unit fed only by the
+    // inactive first-layer unit), a tie where the sampled lower bound takes no value: it
+    // rejects every point and stays at the trivial 0.
+    let lower =
+        sampled_lower_bound(&net, &LowerConfig::default_for(Norm::L2), Seed::new(9)).unwrap();
+    assert_eq!((lower.value.to_bits(), lower.n_evaluated), (0f64.to_bits(), 0), "{lower:?}");
+    // Three layers of 1e-300: a constant near 1e-900 is not representable, an error.
+    let tiny = rescaled(&random_net(&[2, 3, 3, 1], 6), &[1e-300, 1e-300, 1e-300]);
+    let r = exact_lipschitz(&tiny, &ExactConfig::new(Norm::L2));
+    assert!(matches!(r, Err(LipError::InvalidParameter { name: "weights", .. })), "{r:?}");
+}
+
+/// The global upper bounds do not depend on the biases, so biases far beyond the weights'
+/// scale do not stop them: `relu(1e-300 x + 1e300) + relu(-1e-300 x - 1e300)` has constant
+/// `1e-300` in every norm.
+#[test]
+fn upper_bounds_ignore_huge_biases() {
+    let net = ReluNet::new(
+        vec![faer::mat![[1e-300], [-1e-300]], faer::mat![[1.0, 1.0]]],
+        Some(vec![faer::col![1e300, -1e300], faer::col![0.0]]),
+    )
+    .unwrap();
+    for norm in [Norm::L1, Norm::L2, Norm::LInf] {
+        let all = lipschitz::all_upper_bounds(&net, norm, 12).unwrap();
+        assert!(all.len() >= 5, "{all:?}");
+        for b in all.iter().filter(|b| b.certified) {
+            assert!(b.value >= 1e-300 * (1.0 - 4.0 * f64::EPSILON), "{b:?}");
+        }
+    }
+    let ipm = lipsdp_neuron_ipm(&net, &IpmConfig::new(1e-9, 100).unwrap()).unwrap().value;
+    assert!(ipm >= 1e-300 * (1.0 - 1e-7), "{ipm:e}");
+}

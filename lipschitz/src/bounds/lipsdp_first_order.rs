@@ -208,7 +208,7 @@ fn eigen_gradient(
 /// M. Fazlyab et al., NeurIPS 2019, Theorem 2 (the LMI); S. Boyd and L. Vandenberghe,
 /// *Convex Optimization*, 2004, Appendix A.5.5 (Schur complements).
 pub fn lipsdp_first_order(net: &ReluNet, config: &FirstOrderConfig) -> Result<LipSdpFirstOrder> {
-    let (unit, total) = net.balanced()?;
+    let (unit, total) = net.balanced_weights();
     let mut r = first_order_balanced(&unit, config)?;
     unbalance_lipsdp(net, &mut r.value, None, &mut r.multipliers)?;
     r.initial = unbalance_upper(net, r.initial, total)?;

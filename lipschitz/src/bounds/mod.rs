@@ -35,7 +35,7 @@ pub use split_abs::split_abs;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::Result;
+use crate::error::{LipError, Result};
 use crate::network::ReluNet;
 use crate::norms::Norm;
 
@@ -55,8 +55,10 @@ pub struct UpperBound {
 /// Every bound of this module that applies to `norm`: the cheap ones (norm product,
 /// `|W|`-product, Jacobian intervals, Combettes–Pesquet and its entrywise variant
 /// [`split_abs`]) always, SeqLip only when every
-/// hidden width is at most `seqlip_max_width` (greedy SeqLip is included, flagged uncertified),
-/// and in l2 the first-order LipSDP bound with 500 steps.
+/// hidden width is at most `seqlip_max_width` (greedy SeqLip is included, flagged uncertified).
+/// The LipSDP bounds, which cost far more, are separate calls ([`lipsdp_first_order`],
+/// [`crate::lipsdp_ipm::lipsdp_neuron_ipm`]). A bound whose value (or an intermediate quantity
+/// of its computation) lies outside the range of `f64` is left out.
 ///
 /// ```
 /// use lipschitz::{Norm, ReluNet, all_upper_bounds};
@@ -74,39 +76,28 @@ pub fn all_upper_bounds(
     norm: Norm,
     seqlip_max_width: usize,
 ) -> Result<Vec<UpperBound>> {
-    let mut out = vec![
-        UpperBound { method: "product", norm, value: norm_product(net, norm)?, certified: true },
-        UpperBound { method: "abs-product", norm, value: abs_product(net, norm)?, certified: true },
-        UpperBound {
-            method: "jacobian-interval",
-            norm,
-            value: jacobian_interval(net, norm)?,
-            certified: true,
-        },
-        UpperBound {
-            method: "combettes-pesquet",
-            norm,
-            value: combettes_pesquet_norm(net, norm)?,
-            certified: true,
-        },
-        UpperBound { method: "split-abs", norm, value: split_abs(net, norm)?, certified: true },
-    ];
+    let mut out = Vec::new();
+    // A bound whose value lies outside the range of f64 is left out (each such failure is an
+    // `InvalidParameter` naming the weights); any other error is returned.
+    let mut push = |method: &'static str, value: Result<f64>, certified: bool| match value {
+        Ok(value) => {
+            out.push(UpperBound { method, norm, value, certified });
+            Ok(())
+        }
+        Err(LipError::InvalidParameter { name: "weights", .. }) => Ok(()),
+        Err(e) => Err(e),
+    };
+    push("product", norm_product(net, norm), true)?;
+    push("abs-product", abs_product(net, norm), true)?;
+    push("jacobian-interval", jacobian_interval(net, norm), true)?;
+    push("combettes-pesquet", combettes_pesquet_norm(net, norm), true)?;
+    push("split-abs", split_abs(net, norm), true)?;
     if norm == Norm::L2 {
         let widest = net.sizes()[1..net.depth()].iter().copied().max().unwrap_or(0);
         if widest <= seqlip_max_width {
-            out.push(UpperBound {
-                method: "seqlip",
-                norm,
-                value: seqlip_exhaustive(net, seqlip_max_width)?.value,
-                certified: true,
-            });
+            push("seqlip", seqlip_exhaustive(net, seqlip_max_width).map(|r| r.value), true)?;
         }
-        out.push(UpperBound {
-            method: "seqlip-greedy",
-            norm,
-            value: seqlip_greedy(net)?.value,
-            certified: false,
-        });
+        push("seqlip-greedy", seqlip_greedy(net).map(|r| r.value), false)?;
     }
     Ok(out)
 }

@@ -69,7 +69,7 @@ fn on_balanced_seqlip(
     net: &ReluNet,
     run: impl FnOnce(&ReluNet) -> Result<SeqLip>,
 ) -> Result<SeqLip> {
-    let (unit, total) = net.balanced()?;
+    let (unit, total) = net.balanced_weights();
     let mut r = run(&unit)?;
     r.value = unbalance_upper(net, r.value, total)?;
     let e = layer_exponents(net);
