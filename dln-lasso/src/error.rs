@@ -37,7 +37,9 @@ pub enum DlnError {
         residual: f64,
     },
     /// An adaptive integrator's step size fell below what floating point can resolve.
-    #[error("step size {step_size:e} underflowed at rescaled time s = {time:e}")]
+    #[error(
+        "step size {step_size:e} is below what floating point resolves at rescaled time s = {time:e}"
+    )]
     StepSizeUnderflow {
         /// The rejected step size.
         step_size: f64,

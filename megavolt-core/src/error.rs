@@ -41,7 +41,7 @@ pub enum CoreError {
     /// An integrator's step is too small for floating point to resolve at the current time:
     /// the adaptive step size fell below it, or the grid of a fixed-step method cannot realise
     /// the requested step there.
-    #[error("step size {step_size:e} underflowed at time {time:e}")]
+    #[error("step size {step_size:e} is below what floating point resolves at time {time:e}")]
     StepSizeUnderflow {
         /// The rejected step size (for a fixed-step method, the step that was to be taken).
         step_size: f64,
@@ -71,6 +71,26 @@ pub fn ensure_positive(name: &'static str, value: f64) -> Result<f64> {
 /// Checks that `value` is finite and non-negative.
 pub fn ensure_non_negative(name: &'static str, value: f64) -> Result<f64> {
     non_negative(name, value)
+}
+
+/// A number as error messages print it: plainly from `1e-4` to `1e16` (and `0`, NaN,
+/// infinities), in scientific notation otherwise, so that `1e300` is not spelled out in 301
+/// digits.
+///
+/// ```
+/// use megavolt_core::error::fmt_value;
+/// assert_eq!(fmt_value(-1.0), "-1");
+/// assert_eq!(fmt_value(0.25), "0.25");
+/// assert_eq!(fmt_value(1e300), "1e300");
+/// assert_eq!(fmt_value(-2.5e-310), "-2.5e-310");
+/// ```
+pub fn fmt_value(value: f64) -> String {
+    let a = value.abs();
+    if a == 0.0 || !a.is_finite() || (1e-4..1e16).contains(&a) {
+        format!("{value}")
+    } else {
+        format!("{value:e}")
+    }
 }
 
 /// Gives an error enum with a variant
@@ -113,7 +133,7 @@ macro_rules! parameter_checks {
             if value.is_finite() {
                 Ok(value)
             } else {
-                Err($error::invalid(name, value, "a finite number"))
+                Err($error::invalid(name, $crate::error::fmt_value(value), "a finite number"))
             }
         }
 
@@ -126,7 +146,7 @@ macro_rules! parameter_checks {
             if value.is_finite() && value > 0.0 {
                 Ok(value)
             } else {
-                Err($error::invalid(name, value, "a finite number > 0"))
+                Err($error::invalid(name, $crate::error::fmt_value(value), "a finite number > 0"))
             }
         }
 
@@ -139,7 +159,7 @@ macro_rules! parameter_checks {
             if value.is_finite() && value >= 0.0 {
                 Ok(value)
             } else {
-                Err($error::invalid(name, value, "a finite number >= 0"))
+                Err($error::invalid(name, $crate::error::fmt_value(value), "a finite number >= 0"))
             }
         }
     };

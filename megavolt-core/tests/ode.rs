@@ -284,3 +284,19 @@ fn unrepresentable_remainder_is_absorbed() {
     assert_eq!(sol.t_end, t0 + 3.0);
     assert_eq!(sol.y_final()[0].to_bits(), reference.y_final()[0].to_bits());
 }
+
+#[test]
+fn short_spans_near_zero_and_unbounded_intervals() {
+    // y' = cos t on [0, 1e-15]: y = sin(1e-15) = 1e-15 to rounding; the span is far below the
+    // unit time scale but every step is resolvable at t = 0.
+    let cos = |t: f64, _y: &Vec<f64>, dy: &mut Vec<f64>| dy[0] = t.cos();
+    let sol = Solver::dormand_prince(AdaptiveOptions::default())
+        .unwrap()
+        .solve(cos, 0.0, vec![0.0], 1e-15)
+        .unwrap();
+    assert!((sol.y_end[0] - 1e-15).abs() <= 4.0 * f64::EPSILON * 1e-15, "{}", sol.y_end[0]);
+    // t_end - t0 overflows: a typed error naming t_end, in scientific notation.
+    let e = Solver::euler(1e308).unwrap().solve(decay, -1e308, vec![1.0], 1e308).unwrap_err();
+    assert!(matches!(e, CoreError::InvalidParameter { name: "t_end", .. }), "{e}");
+    assert!(e.to_string().contains("1e308"), "{e}");
+}

@@ -103,6 +103,9 @@ pub(super) fn integrate<S: OdeState, F: FnMut(f64, &S, &mut S)>(
         Some(h) => h.min(opts.max_step),
         None => initial_step(f, run.t, &run.y, &k[0], run.dir, &opts, &mut run.stats.rhs_evals),
     };
+    // Steps below 16 eps times the time, or times the span when that is shorter than one
+    // (so that spans such as [0, 1e-15] are integrated), cannot be resolved.
+    let time_scale = (run.t_end - run.t).abs().min(1.0);
     let mut err_old = 1e-4f64;
     let mut rejected_last = false;
     let mut n_steps = 0usize;
@@ -124,7 +127,9 @@ pub(super) fn integrate<S: OdeState, F: FnMut(f64, &S, &mut S)>(
         if last {
             h = remaining;
         }
-        if h <= 16.0 * f64::EPSILON * run.t.abs().max(1.0) {
+        if h <= 16.0 * f64::EPSILON * run.t.abs().max(time_scale)
+            || (run.t + run.dir * h).to_bits() == run.t.to_bits()
+        {
             return Err(CoreError::StepSizeUnderflow { step_size: h, time: run.t });
         }
         let hs = run.dir * h;

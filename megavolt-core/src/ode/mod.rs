@@ -76,7 +76,9 @@ pub enum Method {
 pub struct AdaptiveOptions {
     /// Relative tolerance.
     pub rtol: f64,
-    /// Absolute tolerance.
+    /// Absolute tolerance. `0` means pure relative control, which has no error scale for a
+    /// component that is exactly `0` (such as `y(0) = 0`): the first steps are then rejected
+    /// down to `StepSizeUnderflow`; give a positive `atol` for such problems.
     pub atol: f64,
     /// Step budget (accepted and rejected).
     pub max_steps: usize,
@@ -659,13 +661,20 @@ fn integrate_fixed<S: OdeState, F: FnMut(f64, &S, &mut S)>(
 ) -> Result<()> {
     let span = (run.t_end - run.t).abs();
     let h_nominal = solver.step_size;
+    if !span.is_finite() {
+        return Err(CoreError::invalid(
+            "t_end",
+            format!("{:e} (from t0 = {:e})", run.t_end, run.t),
+            "an interval whose length t_end - t0 is finite",
+        ));
+    }
     // Steps of exactly `h` until the end, the last one shortened; a remainder below 1e-9 h is
     // rounding in `span / h` and is absorbed into the previous step.
     let ratio = span / h_nominal;
     if ratio > MAX_FIXED_STEPS {
         return Err(CoreError::invalid(
             "step_size",
-            h_nominal,
+            crate::error::fmt_value(h_nominal),
             "a step giving at most 1e10 steps over the interval",
         ));
     }
