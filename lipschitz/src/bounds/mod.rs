@@ -70,7 +70,7 @@ pub struct UpperBound {
 /// ```
 ///
 /// # Errors
-/// [`LipError::Decomposition`](crate::LipError::Decomposition) if an SVD fails.
+/// [`LipError::Decomposition`] if an SVD fails.
 pub fn all_upper_bounds(
     net: &ReluNet,
     norm: Norm,
