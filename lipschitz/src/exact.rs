@@ -40,7 +40,7 @@ use crate::norms::{Norm, mul, operator_norm};
 /// | `norm` | — | norm of the constant | any |
 /// | `domain` | [`Domain::Global`] | whole space or a box (local constant) | box of the input dimension |
 /// | `max_regions` | 200 000 | stop with [`LipError::TooLarge`] beyond this many regions | `>= 1` |
-/// | `interior_tol` | 1e-9 | smallest inscribed-ball radius counted as interior | `(0, 1e-2]` |
+/// | `interior_tol` | 1e-9 | smallest inscribed-ball radius counted as interior, relative to the box's smallest half-width when that is below 1 | `(0, 1e-2]` |
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExactConfig {
     norm: Norm,
@@ -114,6 +114,8 @@ struct Search<'a> {
     best: Option<(f64, ActivationPattern, Vec<f64>)>,
     n_regions: usize,
     lp_solves: usize,
+    /// `interior_tol` times the domain's half-width (capped at 1).
+    tol: f64,
 }
 
 /// The exact Lipschitz constant over `config.domain` by region enumeration (see the
@@ -168,19 +170,23 @@ fn exact_unit_scale(net: &ReluNet, config: &ExactConfig) -> Result<ExactResult> 
             (lo.iter().zip(hi).map(|(a, b)| 0.5 * (a + b)).collect(), cons)
         }
     };
-    let mut s = Search { net, cfg: config, best: None, n_regions: 0, lp_solves: 0 };
-    let a0 = Mat::<f64>::identity(d, d);
-    let first = mul(net.weights()[0].as_ref(), a0.as_ref());
-    let c0: Vec<f64> = net.biases()[0].iter().copied().collect();
     let radius = match &config.domain {
         Domain::Global => 1.0,
         Domain::Box { lo, hi } => {
             lo.iter().zip(hi).map(|(a, b)| 0.5 * (b - a)).fold(f64::INFINITY, f64::min).min(1.0)
         }
     };
+    let tol = config.interior_tol * radius;
+    let mut s = Search { net, cfg: config, best: None, n_regions: 0, lp_solves: 0, tol };
+    let a0 = Mat::<f64>::identity(d, d);
+    let first = mul(net.weights()[0].as_ref(), a0.as_ref());
+    let c0: Vec<f64> = net.biases()[0].iter().copied().collect();
     s.walk(0, 0, &first, &c0, &mut vec![Vec::new()], cons, start, radius)?;
     let (value, pattern, witness) = s.best.ok_or_else(|| LipError::Solver {
-        status: "no activation region with interior found in the domain".to_owned(),
+        status: format!(
+            "no activation region with an inscribed ball of radius above {tol:e} \
+             (interior_tol times the domain's half-width) found in the domain"
+        ),
     })?;
     log::debug!("exact_lipschitz: {} regions, {} linear programs", s.n_regions, s.lp_solves);
     Ok(ExactResult { value, n_regions: s.n_regions, lp_solves: s.lp_solves, pattern, witness })
@@ -233,7 +239,7 @@ impl Search<'_> {
         }
         let row: Vec<f64> = (0..a.ncols()).map(|k| a[(i, k)]).collect();
         let norm = row.iter().map(|v| v * v).sum::<f64>().sqrt();
-        let tol = self.cfg.interior_tol;
+        let tol = self.tol;
         if norm <= 1e-14 * (1.0 + c[i].abs()) {
             // Constant unit on the region: its state is forced (and irrelevant if c = 0).
             pattern.last_mut().expect("layer").push(c[i] > 0.0);

@@ -327,3 +327,16 @@ fn upper_bounds_ignore_huge_biases() {
     let ipm = lipsdp_neuron_ipm(&net, &IpmConfig::new(1e-9, 100).unwrap()).unwrap().value;
     assert!(ipm >= 1e-300 * (1.0 - 1e-7), "{ipm:e}");
 }
+
+/// A box 1e-12 wide: the interior threshold scales with the box, so the region search finds
+/// the linear piece there (`[[1, 2], [-1, 1]]` then `[[1, 1]]` on `[5, 5 + 1e-12]^2`: both
+/// units active, Jacobian `[0, 3]`, constant 3 in l2).
+#[test]
+fn tiny_boxes_are_searched() {
+    let net = ReluNet::new(vec![faer::mat![[1.0, 2.0], [-1.0, 1.0]], faer::mat![[1.0, 1.0]]], None)
+        .unwrap();
+    let domain =
+        lipschitz::Domain::new_box(vec![5.0, 5.0], vec![5.0 + 1e-12, 5.0 + 1e-12]).unwrap();
+    let r = exact_lipschitz(&net, &ExactConfig::new(Norm::L2).domain(domain)).unwrap();
+    assert!((r.value - 3.0).abs() < 4.0 * f64::EPSILON, "{}", r.value);
+}
