@@ -319,13 +319,23 @@ struct Dir {
 /// ```
 ///
 /// # Errors
-/// [`LipError::InvalidParameter`] if the network has no hidden layer; [`LipError::NonFinite`]
-/// if an iterate becomes NaN or infinite (`step` is the iteration); [`LipError::Solver`] if
+/// [`LipError::InvalidParameter`] if the network has no hidden layer, or naming `weights` if
+/// an iterate becomes NaN or infinite (a layer whose entries span too wide a range) or the
+/// bound is outside the range of `f64`; [`LipError::Solver`] if
 /// the iteration limit is reached or a factorisation fails; [`LipError::Decomposition`] if an
 /// eigenvalue problem fails.
 pub fn lipsdp_neuron_ipm(net: &ReluNet, config: &IpmConfig) -> Result<IpmSolution> {
     let (unit, _) = net.balanced_weights();
-    let mut r = ipm_balanced(&unit, config)?;
+    let mut r = ipm_balanced(&unit, config).map_err(|e| match e {
+        // Balancing leaves the layers' scales of order one, so an iterate that still becomes
+        // non-finite comes from entries spanning too wide a range within a layer.
+        LipError::NonFinite { step, .. } => LipError::invalid(
+            "weights",
+            format!("an interior-point iterate that became non-finite at iteration {step}"),
+            "layers whose entries span a range the LMI's dense factorisations can resolve",
+        ),
+        other => other,
+    })?;
     unbalance_lipsdp(net, &mut r.value, Some(&mut r.rho), &mut r.multipliers)?;
     Ok(r)
 }

@@ -340,3 +340,17 @@ fn tiny_boxes_are_searched() {
     let r = exact_lipschitz(&net, &ExactConfig::new(Norm::L2).domain(domain)).unwrap();
     assert!((r.value - 3.0).abs() < 4.0 * f64::EPSILON, "{}", r.value);
 }
+
+/// LipSDP on a layer spanning 1e340 (`relu(1e170 x_1) + relu(1e-170 x_2)`, constant 1e170):
+/// either a bound at least the constant or an error naming the weights, never a non-finite
+/// state without context.
+#[test]
+fn lipsdp_on_a_layer_spanning_a_huge_range() {
+    let net =
+        ReluNet::new(vec![faer::mat![[1e170, 0.0], [0.0, 1e-170]], faer::mat![[1.0, 1.0]]], None)
+            .unwrap();
+    match lipsdp_neuron_ipm(&net, &IpmConfig::new(1e-8, 100).unwrap()) {
+        Ok(r) => assert!(r.value >= 1e170 * (1.0 - 1e-7), "{:e}", r.value),
+        Err(e) => assert!(matches!(e, LipError::InvalidParameter { name: "weights", .. }), "{e}"),
+    }
+}
