@@ -42,11 +42,28 @@ impl Norm {
         }
     }
 
-    /// The norm of a vector.
+    /// The norm of a vector; in l2 without overflow or underflow of the squares.
+    ///
+    /// ```
+    /// use lipschitz::Norm;
+    /// assert_eq!(Norm::L2.vector(&[3.0, 4.0]), 5.0);
+    /// assert_eq!(Norm::L2.vector(&[3e300, 4e300]), 5e300);
+    /// assert!((Norm::L2.vector(&[3e-300, 4e-300]) / 5e-300 - 1.0).abs() < 4.0 * f64::EPSILON);
+    /// ```
     pub fn vector(self, x: &[f64]) -> f64 {
         match self {
             Norm::L1 => x.iter().map(|v| v.abs()).sum(),
-            Norm::L2 => x.iter().map(|v| v * v).sum::<f64>().sqrt(),
+            Norm::L2 => {
+                let big = x.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+                if !(1e-150..=1e150).contains(&big) && big.is_finite() && big > 0.0 {
+                    // Squares would overflow or underflow: scale by a power of two (exact).
+                    let e = (big.log2().floor() as i32).clamp(-1000, 1000);
+                    let s = crate::network::ldexp(1.0, -e);
+                    crate::network::ldexp(x.iter().map(|v| (v * s).powi(2)).sum::<f64>().sqrt(), e)
+                } else {
+                    x.iter().map(|v| v * v).sum::<f64>().sqrt()
+                }
+            }
             Norm::LInf => x.iter().fold(0.0, |m, v| m.max(v.abs())),
         }
     }

@@ -354,3 +354,16 @@ fn lipsdp_on_a_layer_spanning_a_huge_range() {
         Err(e) => assert!(matches!(e, LipError::InvalidParameter { name: "weights", .. }), "{e}"),
     }
 }
+
+/// One input, units of scale 1e300 and 1e-300: `relu(1e300 x) + relu(-1e-300 x)` has l2
+/// constant 1e300 (the vector norm must not square 1e300).
+#[test]
+fn one_dimensional_exact_value_with_huge_slopes() {
+    let net =
+        ReluNet::new(vec![faer::mat![[1e300], [-1e-300]], faer::mat![[1.0, 1.0]]], None).unwrap();
+    for norm in [Norm::L1, Norm::L2, Norm::LInf] {
+        let (v, pieces) = lipschitz::exact_lipschitz_1d(&net, norm, None).unwrap();
+        assert_eq!(pieces, 2);
+        assert!((v / 1e300 - 1.0).abs() < 4.0 * f64::EPSILON, "{norm:?}: {v:e}");
+    }
+}
