@@ -51,7 +51,8 @@ pub use domain::Domain;
 pub use error::{LipError, Result};
 pub use exact::{ExactConfig, ExactResult, exact_lipschitz, exact_lipschitz_1d};
 pub use lower::{LowerBound, LowerConfig, sampled_lower_bound};
-pub use network::{ActivationPattern, ReluNet, ldexp};
+pub use megavolt_core::math::ldexp;
+pub use network::{ActivationPattern, ReluNet};
 pub use norms::{Norm, PowerBracket, operator_norm, power_iteration, spectral_norm};
 
 /// Whether this build contains the clarabel-based LipSDP solver (the module `lipsdp`, crate

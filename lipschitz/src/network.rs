@@ -15,6 +15,7 @@
 //! no pre-activation vanishes.
 
 use faer::{Col, Mat, MatRef};
+use megavolt_core::math::{ilogb, ldexp};
 use megavolt_core::nn::{Activation, Dense, Mlp};
 use rand::Rng;
 
@@ -456,38 +457,9 @@ impl ReluNet {
     }
 }
 
-/// `x * 2^e`, exact unless the result leaves the range of normal numbers (then it overflows to
-/// infinity or rounds into the subnormals, as one multiplication would).
-///
-/// ```
-/// assert_eq!(lipschitz::ldexp(3.0, -2), 0.75);
-/// assert_eq!(lipschitz::ldexp(1.5, 2000), f64::INFINITY);
-/// assert_eq!(lipschitz::ldexp(lipschitz::ldexp(1.0, -1050), 1050), 1.0); // via a subnormal
-/// ```
-pub fn ldexp(x: f64, e: i32) -> f64 {
-    // Steps of at most 2^1000 (a normal number either way): each product is exact while it
-    // stays normal, and scaling moves monotonically towards the result, so only the last
-    // product can leave the normal range.
-    let mut y = x;
-    let mut rest = e;
-    while rest != 0 && y != 0.0 && y.is_finite() {
-        let step = rest.clamp(-1000, 1000);
-        y *= f64::from_bits(((1023 + step) as u64) << 52);
-        rest -= step;
-    }
-    y
-}
-
 /// The `e` with `x / 2^e` in `[1/2, 1)`, for finite `x > 0` (subnormals included).
 fn exponent(x: f64) -> i32 {
-    debug_assert!(x > 0.0 && x.is_finite());
-    // Lift subnormals into the normal range first; the biased exponent field then gives e.
-    let (y, shift) = if x < f64::MIN_POSITIVE {
-        (x * f64::from_bits(((1023 + 64) as u64) << 52), 64)
-    } else {
-        (x, 0)
-    };
-    ((y.to_bits() >> 52) & 0x7ff) as i32 - 1022 - shift
+    ilogb(x) + 1
 }
 
 /// `value * 2^e` for a nonnegative bound computed on [`ReluNet::balanced`]: an error, not an

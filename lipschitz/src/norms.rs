@@ -13,6 +13,7 @@
 
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Col, Mat, MatRef, Par};
+use megavolt_core::math::{ilogb, ldexp};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{LipError, Result};
@@ -57,9 +58,8 @@ impl Norm {
                 let big = x.iter().fold(0.0f64, |m, v| m.max(v.abs()));
                 if !(1e-150..=1e150).contains(&big) && big.is_finite() && big > 0.0 {
                     // Squares would overflow or underflow: scale by a power of two (exact).
-                    let e = (big.log2().floor() as i32).clamp(-1000, 1000);
-                    let s = crate::network::ldexp(1.0, -e);
-                    crate::network::ldexp(x.iter().map(|v| (v * s).powi(2)).sum::<f64>().sqrt(), e)
+                    let e = ilogb(big);
+                    ldexp(x.iter().map(|v| ldexp(*v, -e).powi(2)).sum::<f64>().sqrt(), e)
                 } else {
                     x.iter().map(|v| v * v).sum::<f64>().sqrt()
                 }

@@ -9,6 +9,9 @@
 //! range, handles overflow (`+inf`), underflow (subnormals, then `0`) and NaN, and is several
 //! times faster than calling `f64::exp` element by element.
 //!
+//! [`ldexp`] and [`ilogb`] scale by powers of two exactly, for code that keeps sums of squares
+//! or products of layers within the floating-point range.
+//!
 //! # Determinism
 //! The polynomial is evaluated with explicit `mul_add`, so the rounding does not depend on the
 //! instruction set chosen at run time.
@@ -151,6 +154,57 @@ pub fn softmax_pass(xs: &mut [f64], beta: f64, shift: f64) -> f64 {
             (sum[0] + sum[1]) + (sum[2] + sum[3]) + tail
         },
     )
+}
+
+/// `2^k` for `-1022 <= k <= 1023`, built from its exponent bits.
+fn pow2(k: i32) -> f64 {
+    debug_assert!((-1022..=1023).contains(&k));
+    f64::from_bits(((k + 1023) as u64) << 52)
+}
+
+/// `x * 2^e`, exact unless the result leaves the range of normal numbers (then it overflows to
+/// infinity or rounds into the subnormals, as one multiplication would).
+///
+/// ```
+/// use megavolt_core::math::ldexp;
+/// assert_eq!(ldexp(3.0, -2), 0.75);
+/// assert_eq!(ldexp(1.5, 2000), f64::INFINITY);
+/// assert_eq!(ldexp(ldexp(1.0, -1050), 1050), 1.0); // via a subnormal
+/// ```
+pub fn ldexp(x: f64, e: i32) -> f64 {
+    // Steps of at most 2^1000 (a normal number either way): each product is exact while it
+    // stays normal, and scaling moves monotonically towards the result, so only the last
+    // product can leave the normal range.
+    let mut y = x;
+    let mut rest = e;
+    while rest != 0 && y != 0.0 && y.is_finite() {
+        let step = rest.clamp(-1000, 1000);
+        y *= pow2(step);
+        rest -= step;
+    }
+    y
+}
+
+/// The binary exponent of `x`: the `e` with `2^e <= |x| < 2^(e+1)`, for finite nonzero `x`
+/// (subnormals included).
+///
+/// ```
+/// use megavolt_core::math::ilogb;
+/// assert_eq!(ilogb(1.0), 0);
+/// assert_eq!(ilogb(-0.75), -1);
+/// assert_eq!(ilogb(1e300), 996);
+/// assert_eq!(ilogb(f64::from_bits(1)), -1074);
+/// ```
+///
+/// # Panics
+/// In debug builds, if `x` is zero or not finite.
+#[track_caller]
+pub fn ilogb(x: f64) -> i32 {
+    debug_assert!(x != 0.0 && x.is_finite(), "ilogb: {x} is zero or not finite");
+    // Lift subnormals into the normal range first; the biased exponent field then gives e.
+    let a = x.abs();
+    let (y, shift) = if a < f64::MIN_POSITIVE { (a * pow2(64), 64) } else { (a, 0) };
+    ((y.to_bits() >> 52) & 0x7ff) as i32 - 1023 - shift
 }
 
 #[cfg(test)]

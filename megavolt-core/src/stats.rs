@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::math::{ilogb, ldexp};
+
 /// Result of an ordinary least-squares line fit `y = intercept + slope * x`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct LineFit {
@@ -35,8 +37,8 @@ pub fn fit_line(x: &[f64], y: &[f64]) -> LineFit {
     assert!(n >= 2, "fit_line: need at least two points");
     assert!(x.iter().chain(y).all(|v| v.is_finite()), "fit_line: non-finite entry in x or y");
     let (ex, ey) = (scale_exponent(x), scale_exponent(y));
-    let xs: Vec<f64> = x.iter().map(|&v| scale_pow2(v, -ex)).collect();
-    let ys: Vec<f64> = y.iter().map(|&v| scale_pow2(v, -ey)).collect();
+    let xs: Vec<f64> = x.iter().map(|&v| ldexp(v, -ex)).collect();
+    let ys: Vec<f64> = y.iter().map(|&v| ldexp(v, -ey)).collect();
     let (x, y) = (&xs[..], &ys[..]);
 
     let nf = n as f64;
@@ -54,9 +56,9 @@ pub fn fit_line(x: &[f64], y: &[f64]) -> LineFit {
 
     // Back to the original units: y = 2^ey y', x = 2^ex x'.
     LineFit {
-        slope: scale_pow2(slope, ey - ex),
-        intercept: scale_pow2(intercept, ey),
-        slope_std_error: scale_pow2(slope_std_error, ey - ex),
+        slope: ldexp(slope, ey - ex),
+        intercept: ldexp(intercept, ey),
+        slope_std_error: ldexp(slope_std_error, ey - ex),
         r_squared,
     }
 }
@@ -64,34 +66,7 @@ pub fn fit_line(x: &[f64], y: &[f64]) -> LineFit {
 /// The exponent `e` with `2^e <= max_i |v_i| < 2^{e+1}` (0 when every entry is 0).
 fn scale_exponent(v: &[f64]) -> i32 {
     let max = v.iter().fold(0.0f64, |m, a| m.max(a.abs()));
-    if max == 0.0 {
-        return 0;
-    }
-    // Exact for normal and subnormal numbers: bring subnormals into the normal range first.
-    let (m, shift) = if max < f64::MIN_POSITIVE { (max * pow2(64), 64) } else { (max, 0) };
-    let biased = ((m.to_bits() >> 52) & 0x7ff) as i32;
-    biased - 1023 - shift
-}
-
-/// `v * 2^k`, in steps that each multiply by a normal power of two, so that the result is
-/// exact whenever it is a normal number.
-fn scale_pow2(mut v: f64, mut k: i32) -> f64 {
-    const STEP: i32 = 1000;
-    while k > STEP {
-        v *= pow2(STEP);
-        k -= STEP;
-    }
-    while k < -STEP {
-        v *= pow2(-STEP);
-        k += STEP;
-    }
-    v * pow2(k)
-}
-
-/// `2^k` for `-1022 <= k <= 1023`, built from its exponent bits.
-fn pow2(k: i32) -> f64 {
-    debug_assert!((-1022..=1023).contains(&k));
-    f64::from_bits(((k + 1023) as u64) << 52)
+    if max == 0.0 { 0 } else { ilogb(max) }
 }
 
 /// Fitted order of convergence: the slope of `log(error)` against `log(h)`.

@@ -4,7 +4,9 @@ use faer::Mat;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{LipError, Result};
-use crate::network::{ReluNet, layer_exponents, ldexp, unbalance_upper};
+use megavolt_core::math::ldexp;
+
+use crate::network::{ReluNet, layer_exponents, unbalance_upper};
 use crate::norms::spectral_norm;
 
 /// Result of SeqLip.
