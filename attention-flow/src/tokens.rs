@@ -43,27 +43,24 @@ pub fn normalized(name: &'static str, x: MatRef<'_, f64>) -> Result<Mat<f64>> {
         }
     }
     for j in 0..out.ncols() {
-        let norm = column_norm(out.col_as_slice(j));
+        let mut norm = column_norm(out.col_as_slice(j));
         if norm == 0.0 {
             return Err(AttentionError::ZeroToken { name, index: j });
+        }
+        if norm.is_infinite() {
+            // Entries near f64::MAX: divide by the largest magnitude first.
+            let big = out.col_as_slice(j).iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            out.col_as_slice_mut(j).iter_mut().for_each(|v| *v /= big);
+            norm = column_norm(out.col_as_slice(j));
         }
         out.col_as_slice_mut(j).iter_mut().for_each(|v| *v /= norm);
     }
     Ok(out)
 }
 
-/// Euclidean norm of a slice, without overflow or underflow: the plain sum of squares when it
-/// lies safely inside the normal range, otherwise the sum rescaled by the largest entry.
+/// Euclidean norm of a column (see [`megavolt_core::math::norm2`]).
 pub(crate) fn column_norm(c: &[f64]) -> f64 {
-    let plain: f64 = c.iter().map(|v| v * v).sum();
-    if (1e-290..=1e290).contains(&plain) {
-        return plain.sqrt();
-    }
-    let scale = c.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    if scale == 0.0 || !scale.is_finite() {
-        return scale;
-    }
-    scale * c.iter().map(|v| (v / scale).powi(2)).sum::<f64>().sqrt()
+    megavolt_core::math::norm2(c)
 }
 
 /// Divides every column by its norm, in place (columns of norm zero are left alone).
@@ -141,5 +138,18 @@ mod tests {
     fn norm_is_overflow_safe() {
         assert!((column_norm(&[3e200, 4e200]) - 5e200).abs() < 1e186);
         assert!((column_norm(&[3e-200, 4e-200]) - 5e-200).abs() < 1e-214);
+    }
+
+    #[test]
+    fn tokens_near_the_largest_double_normalise() {
+        // |(MAX, MAX)| overflows; the token is still (1, 1) / sqrt 2 on the sphere.
+        let x = faer::mat![[f64::MAX, 1.0], [f64::MAX, 0.0]];
+        let y = normalized("x", x.as_ref()).unwrap();
+        let h = std::f64::consts::FRAC_1_SQRT_2;
+        assert!(
+            (y[(0, 0)] - h).abs() < 2.0 * f64::EPSILON
+                && (y[(1, 0)] - h).abs() < 2.0 * f64::EPSILON
+        );
+        assert!((y[(0, 1)] - 1.0).abs() < f64::EPSILON);
     }
 }

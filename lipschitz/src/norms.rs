@@ -13,7 +13,7 @@
 
 use faer::linalg::matmul::matmul;
 use faer::{Accum, Col, Mat, MatRef, Par};
-use megavolt_core::math::{ilogb, ldexp};
+use megavolt_core::math::norm2;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{LipError, Result};
@@ -43,7 +43,8 @@ impl Norm {
         }
     }
 
-    /// The norm of a vector; in l2 without overflow or underflow of the squares.
+    /// The norm of a vector (`0` if empty, NaN if an entry is NaN); in l2 without overflow or
+    /// underflow of the squares ([`megavolt_core::math::norm2`]).
     ///
     /// ```
     /// use lipschitz::Norm;
@@ -53,18 +54,16 @@ impl Norm {
     /// ```
     pub fn vector(self, x: &[f64]) -> f64 {
         match self {
-            Norm::L1 => x.iter().map(|v| v.abs()).sum(),
-            Norm::L2 => {
-                let big = x.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-                if !(1e-150..=1e150).contains(&big) && big.is_finite() && big > 0.0 {
-                    // Squares would overflow or underflow: scale by a power of two (exact).
-                    let e = ilogb(big);
-                    ldexp(x.iter().map(|v| ldexp(*v, -e).powi(2)).sum::<f64>().sqrt(), e)
-                } else {
-                    x.iter().map(|v| v * v).sum::<f64>().sqrt()
-                }
+            Norm::L1 => x.iter().fold(0.0, |s, v| s + v.abs()),
+            Norm::L2 => norm2(x),
+            Norm::LInf => {
+                x.iter().fold(
+                    0.0,
+                    |m: f64, v| {
+                        if m.is_nan() || v.is_nan() { f64::NAN } else { m.max(v.abs()) }
+                    },
+                )
             }
-            Norm::LInf => x.iter().fold(0.0, |m, v| m.max(v.abs())),
         }
     }
 }
@@ -81,8 +80,10 @@ impl Norm {
 /// ```
 ///
 /// # Errors
+/// [`LipError::InvalidParameter`] naming `w` if an entry is NaN or infinite;
 /// [`LipError::Decomposition`] if the SVD (l2 only) does not converge.
 pub fn operator_norm(w: MatRef<'_, f64>, norm: Norm) -> Result<f64> {
+    check_finite(w)?;
     if w.nrows() == 0 || w.ncols() == 0 {
         return Ok(0.0);
     }
@@ -100,8 +101,10 @@ pub fn operator_norm(w: MatRef<'_, f64>, norm: Norm) -> Result<f64> {
 /// The spectral norm `sigma_1(W)` from faer's singular values.
 ///
 /// # Errors
+/// [`LipError::InvalidParameter`] naming `w` if an entry is NaN or infinite;
 /// [`LipError::Decomposition`] if the SVD does not converge.
 pub fn spectral_norm(w: MatRef<'_, f64>) -> Result<f64> {
+    check_finite(w)?;
     if w.nrows() == 0 || w.ncols() == 0 {
         return Ok(0.0);
     }
@@ -109,6 +112,22 @@ pub fn spectral_norm(w: MatRef<'_, f64>) -> Result<f64> {
         .singular_values()
         .map_err(|_| LipError::Decomposition { rows: w.nrows(), cols: w.ncols() })?;
     Ok(sv.first().copied().unwrap_or(0.0))
+}
+
+/// An error naming `w` if an entry of the matrix is NaN or infinite.
+fn check_finite(w: MatRef<'_, f64>) -> Result<()> {
+    for j in 0..w.ncols() {
+        for i in 0..w.nrows() {
+            if !w[(i, j)].is_finite() {
+                return Err(LipError::invalid(
+                    "w",
+                    format!("{} at ({i}, {j})", w[(i, j)]),
+                    "a matrix of finite entries",
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The entrywise absolute value `|W|`.
@@ -175,7 +194,8 @@ pub struct PowerBracket {
 /// ```
 ///
 /// # Errors
-/// [`LipError::InvalidParameter`] if `iters == 0` or `squarings > 10`.
+/// [`LipError::InvalidParameter`] if `iters == 0`, `squarings > 10`, or an entry of `w` is NaN
+/// or infinite.
 ///
 /// # References
 /// G. H. Golub and C. F. Van Loan, *Matrix Computations*, 4th ed., 2013, section 8.2.1.
@@ -186,6 +206,7 @@ pub fn power_iteration(w: MatRef<'_, f64>, iters: usize, squarings: u32) -> Resu
     if squarings > 10 {
         return Err(LipError::invalid("squarings", squarings, "at most 10"));
     }
+    check_finite(w)?;
     let n = w.ncols();
     // Deterministic start with all components non-zero (and not aligned to a basis vector).
     let mut v = Col::<f64>::from_fn(n, |i| 1.0 + 0.1 * ((i * 7 + 3) % 11) as f64);

@@ -367,3 +367,23 @@ fn one_dimensional_exact_value_with_huge_slopes() {
         assert!((v / 1e300 - 1.0).abs() < 4.0 * f64::EPSILON, "{norm:?}: {v:e}");
     }
 }
+
+/// Non-finite matrices are rejected by the norms (a NaN entry used to give an l-inf norm of 0
+/// and a power-iteration upper bound of 0), and the vector norms propagate NaN.
+#[test]
+fn non_finite_entries_are_errors_or_nan() {
+    use lipschitz::{operator_norm, power_iteration, spectral_norm};
+    for w in [faer::mat![[f64::NAN, 1.0]], faer::mat![[1.0, f64::INFINITY]]] {
+        for norm in [Norm::L1, Norm::L2, Norm::LInf] {
+            let r = operator_norm(w.as_ref(), norm);
+            assert!(matches!(r, Err(LipError::InvalidParameter { name: "w", .. })), "{r:?}");
+        }
+        assert!(matches!(spectral_norm(w.as_ref()), Err(LipError::InvalidParameter { .. })));
+        let p = power_iteration(w.as_ref(), 10, 2);
+        assert!(matches!(p, Err(LipError::InvalidParameter { name: "w", .. })), "{p:?}");
+    }
+    for norm in [Norm::L1, Norm::L2, Norm::LInf] {
+        assert!(norm.vector(&[1.0, f64::NAN, 2.0]).is_nan(), "{norm:?}");
+        assert_eq!(norm.vector(&[]).to_bits(), 0f64.to_bits(), "{norm:?}");
+    }
+}

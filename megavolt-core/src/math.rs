@@ -207,6 +207,33 @@ pub fn ilogb(x: f64) -> i32 {
     ((y.to_bits() >> 52) & 0x7ff) as i32 - 1023 - shift
 }
 
+/// Euclidean norm of a slice without overflow or underflow: the plain sum of squares when it
+/// lies safely inside the normal range (so ordinary vectors give the textbook bits), otherwise
+/// the sum rescaled by the largest magnitude. NaN if an entry is NaN; `0` for an empty slice.
+///
+/// ```
+/// use megavolt_core::math::norm2;
+/// assert_eq!(norm2(&[3.0, 4.0]), 5.0);
+/// assert_eq!(norm2(&[3e300, 4e300]), 5e300);
+/// assert!((norm2(&[3e-300, 4e-300]) / 5e-300 - 1.0).abs() < 4.0 * f64::EPSILON);
+/// assert!(norm2(&[1.0, f64::NAN]).is_nan());
+/// assert_eq!(norm2(&[]), 0.0);
+/// ```
+pub fn norm2(x: &[f64]) -> f64 {
+    let plain: f64 = x.iter().map(|v| v * v).sum();
+    if (1e-290..=1e290).contains(&plain) {
+        return plain.sqrt();
+    }
+    if plain.is_nan() {
+        return f64::NAN;
+    }
+    let scale = x.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    if scale == 0.0 || !scale.is_finite() {
+        return scale;
+    }
+    scale * x.iter().map(|v| (v / scale).powi(2)).sum::<f64>().sqrt()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
